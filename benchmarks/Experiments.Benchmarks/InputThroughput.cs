@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Reflection;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Experiments.Benchmarks;
+
+/// <summary>The number of input bytes one invocation of a benchmark reads.</summary>
+/// <param name="bytes">Bytes of input per operation.</param>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class InputBytesAttribute(long bytes) : Attribute
+{
+    /// <summary>Bytes of input per operation.</summary>
+    public long Bytes { get; } = bytes;
+}
+
+/// <summary>Input throughput of a measured benchmark: bytes read per operation ÷ mean time.</summary>
+public static class InputThroughput
+{
+    /// <summary>Input GB/s (10⁹ bytes per second) of a benchmark, or null when it has no
+    /// <see cref="InputBytesAttribute"/> or no result.</summary>
+    public static double? GigabytesPerSecond(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        var bytes = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<InputBytesAttribute>()?.Bytes;
+        var meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        return bytes is null || meanNanoseconds is null ? null : bytes.Value / meanNanoseconds.Value;
+    }
+
+    /// <summary>The baseline's input GB/s in the same summary, or null.</summary>
+    public static double? BaselineGigabytesPerSecond(Summary summary)
+    {
+        var baseline = summary.BenchmarksCases.FirstOrDefault(c => c.Descriptor.Baseline);
+        return baseline is null ? null : GigabytesPerSecond(summary, baseline);
+    }
+
+    /// <summary>Prints one closing line per benchmark: its GB/s against the baseline's.</summary>
+    public static void PrintClosingNote(IEnumerable<Summary> summaries)
+    {
+        foreach (var summary in summaries)
+        {
+            var baseline = BaselineGigabytesPerSecond(summary);
+            if (baseline is null)
+                continue;
+            Console.WriteLine();
+            Console.WriteLine("Input throughput (bytes = 8 × units per array read):");
+            foreach (var benchmarkCase in summary.BenchmarksCases.Where(c => !c.Descriptor.Baseline))
+            {
+                if (GigabytesPerSecond(summary, benchmarkCase) is not { } rate)
+                    continue;
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                    "  {0}: {1:F1} GB/s vs {2:F1} GB/s baseline = within {3:F2}× of memory bandwidth",
+                    benchmarkCase.Descriptor.WorkloadMethodDisplayInfo, rate, baseline.Value, baseline.Value / rate));
+            }
+        }
+    }
+}
+
+/// <summary>A summary column with each benchmark's input GB/s.</summary>
+public sealed class InputThroughputColumn : IColumn
+{
+    /// <inheritdoc/>
+    public string Id => nameof(InputThroughputColumn);
+
+    /// <inheritdoc/>
+    public string ColumnName => "Input GB/s";
+
+    /// <inheritdoc/>
+    public bool AlwaysShow => true;
+
+    /// <inheritdoc/>
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    /// <inheritdoc/>
+    public int PriorityInCategory => 0;
+
+    /// <inheritdoc/>
+    public bool IsNumeric => true;
+
+    /// <inheritdoc/>
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    /// <inheritdoc/>
+    public string Legend => "Input bytes read per operation (8 × units per array) divided by the mean time, in 10⁹ bytes per second";
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+        InputThroughput.GigabytesPerSecond(summary, benchmarkCase)?.ToString("F1", CultureInfo.InvariantCulture) ?? "?";
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    /// <inheritdoc/>
+    public bool IsAvailable(Summary summary) => true;
+
+    /// <inheritdoc/>
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}
+
+/// <summary>
+/// A summary column with how many times slower than the bandwidth baseline a benchmark reads its
+/// input: baseline GB/s ÷ its GB/s (1.00 = at the measured bandwidth). Unlike BenchmarkDotNet's
+/// time Ratio it accounts for benchmarks that read fewer bytes than the baseline.
+/// </summary>
+public sealed class BandwidthGapColumn : IColumn
+{
+    /// <inheritdoc/>
+    public string Id => nameof(BandwidthGapColumn);
+
+    /// <inheritdoc/>
+    public string ColumnName => "× bandwidth";
+
+    /// <inheritdoc/>
+    public bool AlwaysShow => true;
+
+    /// <inheritdoc/>
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    /// <inheritdoc/>
+    public int PriorityInCategory => 1;
+
+    /// <inheritdoc/>
+    public bool IsNumeric => true;
+
+    /// <inheritdoc/>
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    /// <inheritdoc/>
+    public string Legend => "Baseline input GB/s divided by this benchmark's input GB/s: within this many times of the read bandwidth";
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        var rate = InputThroughput.GigabytesPerSecond(summary, benchmarkCase);
+        var baseline = InputThroughput.BaselineGigabytesPerSecond(summary);
+        return rate is null || baseline is null ? "?" : (baseline.Value / rate.Value).ToString("F2", CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    /// <inheritdoc/>
+    public bool IsAvailable(Summary summary) => true;
+
+    /// <inheritdoc/>
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}
