@@ -27,30 +27,34 @@ public static class InputThroughput
         return bytes is null || meanNanoseconds is null ? null : bytes.Value / meanNanoseconds.Value;
     }
 
-    /// <summary>The baseline's input GB/s in the same summary, or null.</summary>
-    public static double? BaselineGigabytesPerSecond(Summary summary)
+    /// <summary>The input GB/s of the baseline in the benchmark's group (its category), or null.</summary>
+    public static double? BaselineGigabytesPerSecond(Summary summary, BenchmarkCase benchmarkCase)
     {
-        var baseline = summary.BenchmarksCases.FirstOrDefault(c => c.Descriptor.Baseline);
+        var baseline = summary.GetBaseline(summary.GetLogicalGroupKey(benchmarkCase));
         return baseline is null ? null : GigabytesPerSecond(summary, baseline);
     }
 
-    /// <summary>Prints one closing line per benchmark: its GB/s against the baseline's.</summary>
+    /// <summary>Prints one closing line per benchmark: its GB/s against its baseline's.</summary>
     public static void PrintClosingNote(IEnumerable<Summary> summaries)
     {
         foreach (var summary in summaries)
         {
-            var baseline = BaselineGigabytesPerSecond(summary);
-            if (baseline is null)
+            var lines = summary.BenchmarksCases
+                .Where(c => !c.Descriptor.Baseline)
+                .Select(c => (Case: c, Rate: GigabytesPerSecond(summary, c), Baseline: summary.GetBaseline(summary.GetLogicalGroupKey(c))))
+                .Where(l => l.Rate is not null && l.Baseline is not null && GigabytesPerSecond(summary, l.Baseline) is not null)
+                .ToList();
+            if (lines.Count == 0)
                 continue;
             Console.WriteLine();
-            Console.WriteLine("Input throughput (bytes = 8 × units per array read):");
-            foreach (var benchmarkCase in summary.BenchmarksCases.Where(c => !c.Descriptor.Baseline))
+            Console.WriteLine("Input throughput (bytes = 8 × units per array read), against the baseline reading the same bytes:");
+            foreach (var (benchmarkCase, rate, baseline) in lines)
             {
-                if (GigabytesPerSecond(summary, benchmarkCase) is not { } rate)
-                    continue;
+                double baselineRate = GigabytesPerSecond(summary, baseline!)!.Value;
                 Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                    "  {0}: {1:F1} GB/s vs {2:F1} GB/s baseline = within {3:F2}× of memory bandwidth",
-                    benchmarkCase.Descriptor.WorkloadMethodDisplayInfo, rate, baseline.Value, baseline.Value / rate));
+                    "  {0}: {1:F1} GB/s vs {2:F1} GB/s baseline ({3}) = within {4:F2}× of memory bandwidth",
+                    benchmarkCase.Descriptor.WorkloadMethodDisplayInfo, rate!.Value, baselineRate,
+                    baseline!.Descriptor.WorkloadMethodDisplayInfo, baselineRate / rate.Value));
             }
         }
     }
@@ -98,8 +102,8 @@ public sealed class InputThroughputColumn : IColumn
 }
 
 /// <summary>
-/// A summary column with how many times slower than the bandwidth baseline a benchmark reads its
-/// input: baseline GB/s ÷ its GB/s (1.00 = at the measured bandwidth). Unlike BenchmarkDotNet's
+/// A summary column with how many times slower than the bandwidth baseline of its category a
+/// benchmark reads its input: baseline GB/s ÷ its GB/s (1.00 = at the measured bandwidth). Unlike BenchmarkDotNet's
 /// time Ratio it accounts for benchmarks that read fewer bytes than the baseline.
 /// </summary>
 public sealed class BandwidthGapColumn : IColumn
@@ -126,13 +130,13 @@ public sealed class BandwidthGapColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Baseline input GB/s divided by this benchmark's input GB/s: within this many times of the read bandwidth";
+    public string Legend => "Input GB/s of the category's baseline divided by this benchmark's: within this many times of the read bandwidth";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
         var rate = InputThroughput.GigabytesPerSecond(summary, benchmarkCase);
-        var baseline = InputThroughput.BaselineGigabytesPerSecond(summary);
+        var baseline = InputThroughput.BaselineGigabytesPerSecond(summary, benchmarkCase);
         return rate is null || baseline is null ? "?" : (baseline.Value / rate.Value).ToString("F2", CultureInfo.InvariantCulture);
     }
 
