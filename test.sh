@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test of the solution and ends with one line: "N passed, N failed".
+# Exits non-zero when anything fails (or nothing could be built).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+results=.test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+dotnet build Experiments.sln -c Release > "$results/build.log" 2>&1
+build_rc=$?
+grep -E "error|Warn|Elapsed" "$results/build.log" | sort -u
+if [ "$build_rc" -ne 0 ]; then
+  echo "The build failed; see $results/build.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# One project at a time, each writing its own TRX report (named after the project).
+test_rc=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 | tee -a "$results/test.log"
+  rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || test_rc=$rc
+done
+
+# Count from the TRX reports: one per test project, each with a <Counters .../> element.
+passed=0
+failed=0
+reports=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  reports=$((reports + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  e=$(sed -E 's/.* error="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p))
+  failed=$((failed + f + e))
+done
+expected_reports=$(find tests -name '*.Tests.csproj' | wc -l)
+if [ "$reports" -lt "$expected_reports" ]; then
+  echo "Only $reports of $expected_reports test projects reported results."
+  failed=$((failed + expected_reports - reports))
+fi
+if [ "$test_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $test_rc."
+  failed=1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
