@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -12,6 +13,7 @@ namespace Experiments.Benchmarks.Latency;
 public static class LatencyHarness
 {
     private const int Seed = 20_250_101;
+    private const int WarmupRound = 1_000;
 
     /// <summary>Runs the harness with the arguments after <c>latency</c>; returns the exit code.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -76,14 +78,13 @@ public static class LatencyHarness
             Console.WriteLine($"GET {uri}");
         }
 
-        var warmup = await SendAllAsync(client, newRequest, options.WarmupRequests, options.Concurrency);
-        if (warmup.FirstFailure is not null)
+        if (await WarmUpAsync(client, newRequest, options) is { } warmupFailure)
         {
-            Console.Error.WriteLine($"Warm-up failed, nothing measured: {warmup.FirstFailure}");
+            Console.Error.WriteLine($"Warm-up failed, nothing measured: {warmupFailure}");
             return 1;
         }
         var measured = await SendAllAsync(client, newRequest, options.Requests, options.Concurrency);
-        Console.WriteLine($"{options.Requests:N0} requests after {options.WarmupRequests:N0} warm-up, concurrency {options.Concurrency}, on {Environment.ProcessorCount} cores shared by client and server:");
+        Console.WriteLine($"{options.Requests:N0} measured requests, concurrency {options.Concurrency}, on {Environment.ProcessorCount} cores shared by client and server:");
         Console.WriteLine(LatencySummary.FromTicks(measured.LatencyTicks, measured.WallTime));
         if (measured.Failures > 0)
         {
@@ -91,6 +92,36 @@ public static class LatencyHarness
             return 1;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Sends unmeasured requests: the fixed number asked for, or rounds of
+    /// <see cref="WarmupRound"/> until the warm-up time has passed, printing the median latency in
+    /// each second so that the reader can see it level off before the measurement starts.
+    /// </summary>
+    /// <returns>The first failure, or null.</returns>
+    private static async Task<string?> WarmUpAsync(HttpClient client, Func<HttpRequestMessage> newRequest, LatencyOptions options)
+    {
+        if (options.WarmupRequests is { } count)
+        {
+            Console.WriteLine($"Warm-up: {count:N0} requests");
+            return count == 0 ? null : (await SendAllAsync(client, newRequest, count, options.Concurrency)).FirstFailure;
+        }
+        var clock = Stopwatch.StartNew();
+        var rounds = new List<(double Second, double MedianMilliseconds)>();
+        do
+        {
+            var round = await SendAllAsync(client, newRequest, WarmupRound, options.Concurrency);
+            if (round.FirstFailure is not null)
+                return round.FirstFailure;
+            rounds.Add((Math.Floor(clock.Elapsed.TotalSeconds), LatencySummary.FromTicks(round.LatencyTicks, round.WallTime).Median.TotalMilliseconds));
+        }
+        while (clock.Elapsed < options.WarmupDuration);
+        var bySecond = rounds.GroupBy(r => r.Second)
+            .Select(g => g.Select(r => r.MedianMilliseconds).Order().ElementAt((g.Count() - 1) / 2).ToString("F3", CultureInfo.InvariantCulture));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Warm-up: {clock.Elapsed.TotalSeconds:F1} s, {rounds.Count * WarmupRound:N0} requests; median latency in each second (ms): {string.Join(' ', bySecond)}"));
+        return null;
     }
 
     private sealed record Run(long[] LatencyTicks, TimeSpan WallTime, int Failures, string? FirstFailure);
