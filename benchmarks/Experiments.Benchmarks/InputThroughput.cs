@@ -15,7 +15,12 @@ public sealed class InputBytesAttribute(long bytes) : Attribute
     public long Bytes { get; } = bytes;
 }
 
-/// <summary>Input throughput of a measured benchmark: bytes read per operation ÷ mean time.</summary>
+/// <summary>
+/// Input throughput of a measured benchmark: bytes read per operation ÷ median time per operation.
+/// </summary>
+/// <remarks>The median rather than the mean because the machine is shared: an iteration during
+/// which another process takes the core or the memory bus is slower for reasons that are not the
+/// code's, and the median of the iterations ignores a minority of those.</remarks>
 public static class InputThroughput
 {
     /// <summary>Input GB/s (10⁹ bytes per second) of a benchmark, or null when it has no
@@ -23,8 +28,8 @@ public static class InputThroughput
     public static double? GigabytesPerSecond(Summary summary, BenchmarkCase benchmarkCase)
     {
         var bytes = benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<InputBytesAttribute>()?.Bytes;
-        var meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        return bytes is null || meanNanoseconds is null ? null : bytes.Value / meanNanoseconds.Value;
+        var medianNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Median;
+        return bytes is null || medianNanoseconds is null ? null : bytes.Value / medianNanoseconds.Value;
     }
 
     /// <summary>The input GB/s of the baseline in the benchmark's group (its category), or null.</summary>
@@ -85,7 +90,7 @@ public sealed class InputThroughputColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Input bytes read per operation (8 × units per array) divided by the mean time, in 10⁹ bytes per second";
+    public string Legend => "Input bytes read per operation (8 × units per array) divided by the median time, in 10⁹ bytes per second";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using Experiments.Engine.AbTesting;
@@ -138,7 +139,7 @@ public class SufficientStatisticsBenchmarks
         public Config()
         {
             AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(7).WithId("Short"));
-            AddColumn(new InputThroughputColumn(), new BandwidthGapColumn());
+            AddColumn(StatisticColumn.Median, new InputThroughputColumn(), new BandwidthGapColumn());
         }
     }
 }
