@@ -67,7 +67,7 @@ public static class TimeBasedRegression
     {
         Validate(treatment, control, prePeriods, alpha, treatmentCost, controlCost);
         int n = prePeriods, testPeriods = treatment.Count - prePeriods;
-        var (intercept, slope, sxx, xbar, rss) = Fit(treatment, control, n);
+        var (intercept, slope, sxx, xbar, _, rss) = Fit(treatment, control, n);
         double sigma2 = rss / (n - 2);
         if (!(sigma2 > 1e-24 * Math.Max(1, treatment.Take(n).Average(v => v * v))))
             throw new StatisticsInputException("treatment",
@@ -125,34 +125,19 @@ public static class TimeBasedRegression
 
     private static double IncrementalCost(IReadOnlyList<double> treatmentCost, IReadOnlyList<double> controlCost, int n)
     {
-        double xbar = 0, ybar = 0;
-        for (int i = 0; i < n; i++)
-        {
-            xbar += controlCost[i];
-            ybar += treatmentCost[i];
-        }
-        xbar /= n;
-        ybar /= n;
-        double sxx = 0;
-        for (int i = 0; i < n; i++)
-            sxx += Sq(controlCost[i] - xbar);
+        // Without variation in control spend (typically zero everywhere) the regression is
+        // undefined and the counterfactual is the treatment group's pre-period mean spend.
+        var fit = Fit(treatmentCost, controlCost, n);
         double counterfactual = 0, observed = 0;
-        if (sxx > 0)
-        {
-            var (a, b, _, _, _) = Fit(treatmentCost, controlCost, n);
-            for (int t = n; t < treatmentCost.Count; t++)
-                counterfactual += a + b * controlCost[t];
-        }
-        else
-        {
-            counterfactual = ybar * (treatmentCost.Count - n);
-        }
         for (int t = n; t < treatmentCost.Count; t++)
+        {
+            counterfactual += fit.Sxx > 0 ? fit.Intercept + fit.Slope * controlCost[t] : fit.YBar;
             observed += treatmentCost[t];
+        }
         return observed - counterfactual;
     }
 
-    private static (double Intercept, double Slope, double Sxx, double XBar, double Rss) Fit(IReadOnlyList<double> y, IReadOnlyList<double> x, int n)
+    private static (double Intercept, double Slope, double Sxx, double XBar, double YBar, double Rss) Fit(IReadOnlyList<double> y, IReadOnlyList<double> x, int n)
     {
         double xbar = 0, ybar = 0;
         for (int i = 0; i < n; i++)
@@ -173,7 +158,7 @@ public static class TimeBasedRegression
         double rss = 0;
         for (int i = 0; i < n; i++)
             rss += Sq(y[i] - intercept - slope * x[i]);
-        return (intercept, slope, sxx, xbar, rss);
+        return (intercept, slope, sxx, xbar, ybar, rss);
     }
 
     private static void Validate(IReadOnlyList<double> treatment, IReadOnlyList<double> control, int prePeriods, double alpha,
