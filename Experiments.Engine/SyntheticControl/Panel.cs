@@ -179,6 +179,26 @@ public sealed class Panel
         return _covariates[c][Cell(UnitIndex(unit, nameof(unit)), PeriodIndex(period, nameof(period)))];
     }
 
+    /// <summary>The same panel without the periods at or after <paramref name="period"/> (for in-time placebos).</summary>
+    internal Panel PeriodsBefore(int period)
+    {
+        var keep = Enumerable.Range(0, Periods.Count).Where(t => Periods[t] < period).ToArray();
+        var units = Units.ToArray();
+        var outcome = new double[units.Length * keep.Length];
+        var covariates = new double[CovariateNames.Count][];
+        for (var c = 0; c < covariates.Length; c++) covariates[c] = new double[outcome.Length];
+        for (var u = 0; u < units.Length; u++)
+        {
+            for (var i = 0; i < keep.Length; i++)
+            {
+                outcome[u * keep.Length + i] = _outcome[Cell(u, keep[i])];
+                for (var c = 0; c < covariates.Length; c++) covariates[c][u * keep.Length + i] = _covariates[c][Cell(u, keep[i])];
+            }
+        }
+
+        return new Panel(OutcomeName, units, keep.Select(t => Periods[t]).ToArray(), CovariateNames.ToArray(), outcome, covariates);
+    }
+
     internal int UnitIndex(string unit, string field)
     {
         if (unit is null || !_unitIndex.TryGetValue(unit, out var u))

@@ -91,21 +91,34 @@ internal sealed class FactoredSimplexQpOperator : SimplexQpOperator
     private readonly int _rows;
     private readonly double[] _residual;
     private double[] _diff;
+    private double _scale;
 
     public FactoredSimplexQpOperator(double[] designRowMajor, int rows, double[] rowWeights, double[] target)
         : base(designRowMajor.Length / Math.Max(rows, 1))
     {
         _a = designRowMajor;
         _rows = rows;
-        _v = rowWeights;
+        _v = (double[])rowWeights.Clone();
         _b = target;
         _residual = new double[rows];
         _diff = new double[rows * 8];
+        ComputeScale();
+    }
+
+    /// <summary>Replaces the row weights v (the diagonal of V in the synthetic control) without reallocating.</summary>
+    public void SetRowWeights(double[] rowWeights)
+    {
+        Array.Copy(rowWeights, _v, _rows);
+        ComputeScale();
+    }
+
+    private void ComputeScale()
+    {
         var scale = 0.0;
         for (var j = 0; j < Size; j++)
         {
             double hjj = 0, fj = 0;
-            for (var h = 0; h < rows; h++)
+            for (var h = 0; h < _rows; h++)
             {
                 var x = _a[h * Size + j];
                 hjj += _v[h] * x * x;
@@ -115,10 +128,10 @@ internal sealed class FactoredSimplexQpOperator : SimplexQpOperator
             scale = Math.Max(scale, Math.Max(hjj, Math.Abs(fj)));
         }
 
-        Scale = scale > 0 ? scale : 1.0;
+        _scale = scale > 0 ? scale : 1.0;
     }
 
-    public override double Scale { get; }
+    public override double Scale => _scale;
 
     public override void Gradient(double[] w, int[] free, int freeCount, double[] g)
     {
