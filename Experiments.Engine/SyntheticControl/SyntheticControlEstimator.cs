@@ -14,14 +14,15 @@ namespace Experiments.Engine.SyntheticControl;
 /// </para>
 /// <para>
 /// The outer problem is non-convex and piecewise smooth. It is searched by Nelder–Mead over θ ∈ ℝᵏ with
-/// vₕ = θₕ² / Σθ² — every V is normalised and reachable without bounds, including exact zeros, which a softmax
-/// (log) parametrisation can only approach; on California Prop 99 the log form stalled at a worse local optimum
-/// (MSPE 3.70 against 3.08) — from two starts, as R Synth does: equal weights and Synth's regression-based start (squared row norms of the slopes of a regression of the
-/// loss-period outcomes on the scaled predictors). Each start is followed by
-/// <see cref="PredictorWeightSearchOptions.Restarts"/> restarts from its best point with a fresh simplex, which
-/// frees Nelder–Mead from premature collapse; the lowest loss over all runs wins. No randomness is used, so a fit
-/// is reproducible. Unlike Synth's <c>ipop</c> (5 significant digits), the inner solution is exact, so donors
-/// outside the support get weight exactly 0.
+/// vₕ = θₕ² / Σθ²: every V is normalised and reachable without bounds, including exact zeros, which a softmax
+/// (log) parametrisation can only approach (on California Prop 99 the log form stalled at a worse local optimum,
+/// MSPE 3.70 against 3.08). There are two starts, as in R Synth: equal weights, and Synth's regression-based start
+/// (squared row norms of the slopes of a regression of the loss-period outcomes on [1, scaled predictors]). Each
+/// start is followed by <see cref="PredictorWeightSearchOptions.Restarts"/> restarts from its best point with a
+/// fresh simplex, which frees Nelder–Mead from premature collapse; the lowest loss over all runs wins. The inner
+/// solve is warm-started from the previous W. No randomness is used, so a fit is reproducible. Unlike Synth's
+/// <c>ipop</c> (5 significant digits), the inner solution is exact, so donors outside the support get weight
+/// exactly 0.
 /// </para>
 /// </remarks>
 public static class SyntheticControlEstimator
