@@ -160,6 +160,37 @@ public class SimplexQuadraticProgramTests
         Assert.True(solution.Objective <= reference + 1e-9 * Math.Max(1, reference), $"solver {solution.Objective} > FISTA {reference}");
     }
 
+    [Theory]
+    [InlineData(61, 1, 6)]
+    [InlineData(62, 2, 9)]
+    [InlineData(63, 3, 12)]
+    [InlineData(64, 5, 30)]
+    public void WarmStartOnASingularFaceReachesTheSameOptimum(int seed, int rows, int columns)
+    {
+        // The synthetic control warm-starts each inner solve from the previous W. Starting from the uniform
+        // weights puts every column on the free face, whose reduced Hessian (rank ≤ rows) is singular: this
+        // exercises the eigen-decomposition path (minimum-norm step / zero-curvature descent), which a cold start
+        // never needs because it adds one index at a time. Duplicate columns make it worse.
+        var rng = new Random(seed);
+        var a = Matrix<double>.Build.Dense(rows, columns, (_, _) => rng.NextDouble() * 2 - 1);
+        a.SetColumn(columns - 1, a.Column(0));
+        var b = Vector<double>.Build.Dense(rows, _ => rng.NextDouble() * 3 - 1.5);
+        var v = Vector<double>.Build.Dense(rows, _ => 0.5 + rng.NextDouble());
+        var cold = SimplexQuadraticProgram.MinimizeLeastSquares(a, b, v);
+
+        var op = new FactoredSimplexQpOperator(a.ToRowMajorArray(), rows, v.ToArray(), b.ToArray());
+        var solver = new SimplexActiveSetSolver(columns);
+        var w = Enumerable.Repeat(1.0 / columns, columns).ToArray();
+        solver.Solve(op, w, warmStart: true);
+        var warm = Vector<double>.Build.DenseOfArray(w);
+        var residual = a * warm - b;
+        var objective = residual.PointwiseMultiply(v).DotProduct(residual);
+
+        var (h, f) = ToQuadratic(a, b, v);
+        AssertFeasibleAndKkt(new SimplexQuadraticProgramSolution(w, objective, 0, 0, 0), h, f);
+        Assert.Equal(cold.Objective, objective, Tolerance(cold.Objective));
+    }
+
     [Fact]
     public void RejectsBadInput()
     {
