@@ -41,6 +41,16 @@ public sealed record AbRequest
     public List<AbVariantRequest>? Variants { get; init; }
 }
 
+/// <summary>Body of <c>POST /api/v1/stats/ab/metrics</c>: several metrics of one experiment.</summary>
+public sealed record MetricsRequest
+{
+    /// <summary>holm (default), benjaminiHochberg or none — applied across every metric and treatment.</summary>
+    public MultipleTestingCorrection? Correction { get; init; }
+
+    /// <summary>Metric name → an /ab request for that metric.</summary>
+    public Dictionary<string, AbRequest?>? Metrics { get; init; }
+}
+
 /// <summary>One variant: raw values (<c>y</c>, optional <c>x</c> or <c>covariates</c>, <c>denominator</c>
 /// for ratios) or sums (<c>n</c>, <c>sumY</c>, …).</summary>
 public sealed record AbVariantRequest

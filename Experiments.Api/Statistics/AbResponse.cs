@@ -50,3 +50,7 @@ public sealed record CupedResponse(double? Theta, IReadOnlyList<CovariateRespons
 
 /// <summary>A covariate's CUPED coefficient and its pooled mean.</summary>
 public sealed record CovariateResponse(string Name, double Theta, double Mean);
+
+/// <summary>Result of <c>POST /api/v1/stats/ab/metrics</c>: each metric's analysis, with adjusted
+/// p-values over the whole family of metrics × treatments.</summary>
+public sealed record MetricsResponse(MultipleTestingCorrection Correction, IReadOnlyDictionary<string, AbResponse> Metrics);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Experiments.Engine;
 using Experiments.Engine.AbTesting;
+using Experiments.Engine.Inference;
 using Experiments.Engine.Power;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -16,6 +17,9 @@ public static partial class StatisticsApi
         group.MapPost("/ab", AnalyzeAb)
             .WithSummary("A/B/n analysis of one metric")
             .WithDescription("Absolute and relative lift with intervals and p-values for every treatment against the control: Welch t tests, delta-method relative lift and ratio metrics, optional CUPED, sample-ratio check, Holm/BH adjustment, optional always-valid sequential intervals.");
+        group.MapPost("/ab/metrics", AnalyzeMetrics)
+            .WithSummary("A/B/n analysis of several metrics with one multiplicity correction")
+            .WithDescription("Each entry of metrics is an /ab request; adjusted p-values treat every treatment of every metric as one family (Holm by default, or Benjamini–Hochberg).");
         group.MapPost("/power", PlanPower)
             .WithSummary("Sample size, duration and MDE")
             .WithDescription("Units per variant and days for a relative MDE, and the MDE reachable in planned days, with and without CUPED.");
@@ -24,7 +28,39 @@ public static partial class StatisticsApi
 
     internal static Results<Ok<AbResponse>, ValidationProblem> AnalyzeAb(AbRequest request, ILoggerFactory loggers)
     {
+        var (result, covariateNames) = Analyze(request, loggers.CreateLogger("Experiments.Api.Statistics"), metricName: null);
+        return TypedResults.Ok(AbResponse.From(result, covariateNames));
+    }
+
+    internal static Results<Ok<MetricsResponse>, ValidationProblem> AnalyzeMetrics(MetricsRequest request, ILoggerFactory loggers)
+    {
+        if (request.Metrics is not { Count: > 0 } metrics)
+            throw new StatisticsInputException("metrics", "Give the metrics: an object whose keys are metric names and whose values are /ab requests.");
         var logger = loggers.CreateLogger("Experiments.Api.Statistics");
+        var correction = request.Correction ?? MultipleTestingCorrection.Holm;
+        var analyses = new List<(string Name, AbAnalysisResult Result, IReadOnlyList<string>? Covariates)>();
+        foreach (var (name, metric) in metrics)
+        {
+            if (metric is null)
+                throw new StatisticsInputException($"metrics.{name}", $"Metric '{name}' must be an /ab request object.");
+            try
+            {
+                var (result, covariates) = Analyze(metric, logger, name);
+                analyses.Add((name, result, covariates));
+            }
+            catch (StatisticsInputException e)
+            {
+                throw new StatisticsInputException($"metrics.{name}.{e.Field}", $"Metric '{name}': {e.Message}");
+            }
+        }
+        var adjusted = AbAnalysis.AdjustAcrossMetrics(analyses.Select(a => a.Result).ToList(), correction);
+        return TypedResults.Ok(new MetricsResponse(correction,
+            analyses.Select((a, i) => (a.Name, Response: AbResponse.From(adjusted[i], a.Covariates)))
+                .ToDictionary(a => a.Name, a => a.Response)));
+    }
+
+    private static (AbAnalysisResult Result, IReadOnlyList<string>? CovariateNames) Analyze(AbRequest request, ILogger logger, string? metricName)
+    {
         var clock = Stopwatch.StartNew();
         var options = AbRequestMapper.Options(request);
         var variants = AbRequestMapper.Variants(request);
@@ -46,10 +82,10 @@ public static partial class StatisticsApi
             result = AbAnalysis.Analyze(means, options);
         }
         var total = clock.Elapsed;
-        LogAnalysis(logger, result.Metric, options.Cuped, options.Sequential, result.Variants.Count,
+        LogAnalysis(logger, metricName ?? "(single)", result.Metric, options.Cuped, options.Sequential, result.Variants.Count,
             result.Variants.Sum(v => v.Count), result.Srm.Mismatch, result.EngineVersion,
             prepare.TotalMilliseconds, (total - prepare).TotalMilliseconds);
-        return TypedResults.Ok(AbResponse.From(result, covariateNames));
+        return (result, covariateNames);
     }
 
     internal static Results<Ok<PowerResult>, ValidationProblem> PlanPower(PowerRequest request, ILoggerFactory loggers)
@@ -75,8 +111,8 @@ public static partial class StatisticsApi
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "A/B analysis: metric {Metric}, cuped {Cuped}, sequential {Sequential}, {VariantCount} variants, {Units} units, SRM mismatch {SrmMismatch}, engine {EngineVersion}; prepare {PrepareMs:F3} ms, estimate {EstimateMs:F3} ms")]
-    private static partial void LogAnalysis(ILogger logger, MetricKind metric, bool cuped, bool sequential, int variantCount,
+        Message = "A/B analysis {MetricName}: metric {Metric}, cuped {Cuped}, sequential {Sequential}, {VariantCount} variants, {Units} units, SRM mismatch {SrmMismatch}, engine {EngineVersion}; prepare {PrepareMs:F3} ms, estimate {EstimateMs:F3} ms")]
+    private static partial void LogAnalysis(ILogger logger, string metricName, MetricKind metric, bool cuped, bool sequential, int variantCount,
         long units, bool srmMismatch, string engineVersion, double prepareMs, double estimateMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,

@@ -155,6 +155,26 @@ public static class AbAnalysis
         return Compare(moments, null, null, options with { Metric = MetricKind.Ratio });
     }
 
+    /// <summary>
+    /// Adjusts the p-values of several metrics' analyses as one family — every treatment of every
+    /// metric — so that looking at many metrics does not inflate the error rate. Each comparison's
+    /// <see cref="VariantComparison.AdjustedPValue"/> is replaced by its adjustment within the whole
+    /// family; everything else is unchanged.
+    /// </summary>
+    /// <param name="analyses">The per-metric analyses (each already adjusted across its own treatments).</param>
+    /// <param name="correction">Holm (family-wise error) or Benjamini–Hochberg (false discovery rate).</param>
+    public static IReadOnlyList<AbAnalysisResult> AdjustAcrossMetrics(IReadOnlyList<AbAnalysisResult> analyses, MultipleTestingCorrection correction)
+    {
+        var family = analyses.SelectMany(a => a.Comparisons.Select(c => c.Absolute.PValue)).ToList();
+        var adjusted = MultipleTesting.Adjust(family, correction);
+        int next = 0;
+        return analyses.Select(a => a with
+        {
+            Correction = correction,
+            Comparisons = a.Comparisons.Select(c => c with { AdjustedPValue = adjusted[next++] }).ToList(),
+        }).ToList();
+    }
+
     private static AbAnalysisResult Compare(IReadOnlyList<VariantMoments> moments, IReadOnlyList<VariantMoments>? unadjusted,
         CupedFit? cuped, AbAnalysisOptions options)
     {

@@ -58,7 +58,7 @@ public class KestrelTests
             // Structured analysis log with the engine version and stage durations.
             await Task.Delay(200);
             lock (output)
-                Assert.Contains("A/B analysis: metric Mean", output.ToString());
+                Assert.Contains("A/B analysis (single): metric Mean", output.ToString());
         }
         finally
         {

@@ -229,3 +229,37 @@ public class StatisticsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
         Assert.True(paths.ContainsKey("/api/v1/stats/power"));
     }
 }
+
+/// <summary>Several metrics of one experiment with one multiplicity correction.</summary>
+public class MetricsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    [Fact]
+    public async Task AdjustedPValuesCoverEveryMetricAndTreatment()
+    {
+        string revenue = """{"variants":[{"name":"control","n":5000,"sumY":25000,"sumY2":200000},{"name":"treatment","n":5000,"sumY":25600,"sumY2":206000}]}""";
+        string conversion = """{"metric":"proportion","variants":[{"name":"control","n":5000,"sumY":400},{"name":"treatment","n":5000,"sumY":440}]}""";
+        using var content = new StringContent("{\"correction\":\"holm\",\"metrics\":{\"revenue\":" + revenue + ",\"conversion\":" + conversion + "}}", Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/api/v1/stats/ab/metrics", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var p = new[] { "revenue", "conversion" }.Select(m => body["metrics"]![m]!["comparisons"]![0]!).ToList();
+        var raw = p.Select(c => c["absolute"]!["pValue"]!.GetValue<double>()).ToList();
+        var adjusted = p.Select(c => c["adjustedPValue"]!.GetValue<double>()).ToList();
+        // Holm over two hypotheses: the smaller p doubles, the larger is max(itself, the first).
+        int small = raw[0] < raw[1] ? 0 : 1;
+        Assert.Equal(Math.Min(1, 2 * raw[small]), adjusted[small], 12);
+        Assert.Equal(Math.Max(adjusted[small], raw[1 - small]), adjusted[1 - small], 12);
+    }
+
+    [Fact]
+    public async Task AnErrorInOneMetricNamesTheMetric()
+    {
+        using var content = new StringContent("""{"metrics":{"revenue":{"alpha":2,"variants":[{"name":"control","y":[1,2,3]},{"name":"treatment","y":[1,2,4]}]}}}""", Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/api/v1/stats/ab/metrics", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(body["errors"]!.AsObject().ContainsKey("metrics.revenue.alpha"), body.ToJsonString());
+    }
+}

@@ -155,3 +155,24 @@ public class PowerPlanTests
         Assert.Equal(0.8, PowerAnalysis.PowerOf(2.5 / 30, n, 0.025), 10);
     }
 }
+
+/// <summary>Multiplicity across metrics.</summary>
+public class MultipleMetricTests
+{
+    [Fact]
+    public void AdjustingAcrossMetricsTreatsEveryComparisonAsOneFamily()
+    {
+        var rng = new Random(5);
+        AbAnalysisResult Metric(double lift) => AbAnalysis.Analyze(
+            [new MeanVariant("control", Simulation.Revenue(rng, 2000)), new MeanVariant("b", Simulation.Revenue(rng, 2000, lift)),
+             new MeanVariant("c", Simulation.Revenue(rng, 2000))], new AbAnalysisOptions());
+        var analyses = new[] { Metric(1.05), Metric(1.0), Metric(1.02) };
+        var raw = analyses.SelectMany(a => a.Comparisons.Select(c => c.Absolute.PValue)).ToList();
+        var expected = MultipleTesting.Holm(raw);
+        var adjusted = AbAnalysis.AdjustAcrossMetrics(analyses, MultipleTestingCorrection.Holm)
+            .SelectMany(a => a.Comparisons.Select(c => c.AdjustedPValue)).ToList();
+        Assert.Equal(expected, adjusted);
+        // Six hypotheses: the smallest p-value is multiplied by six (Holm's first step).
+        Assert.Equal(Math.Min(1, 6 * raw.Min()), adjusted[raw.IndexOf(raw.Min())], 15);
+    }
+}
