@@ -20,6 +20,9 @@ public static partial class StatisticsApi
         group.MapPost("/ab/metrics", AnalyzeMetrics)
             .WithSummary("A/B/n analysis of several metrics with one multiplicity correction")
             .WithDescription("Each entry of metrics is an /ab request; adjusted p-values treat every treatment of every metric as one family (Holm by default, or Benjamini–Hochberg).");
+        group.MapPost("/synthetic-control", AnalyzeSyntheticControl)
+            .WithSummary("Synthetic control / geo experiment analysis")
+            .WithDescription("Donor weights, the counterfactual path, the average effect with a conformal interval and p-value, lift, incremental outcome and iROAS, and in-space placebos. Without predictors the fit is on the pre-period outcome path (GeoLift); with predictors it is Synth's nested optimisation.");
         group.MapPost("/power", PlanPower)
             .WithSummary("Sample size, duration and MDE")
             .WithDescription("Units per variant and days for a relative MDE, and the MDE reachable in planned days, with and without CUPED.");
