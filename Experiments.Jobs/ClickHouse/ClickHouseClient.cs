@@ -79,19 +79,29 @@ public sealed class ClickHouseClient : IDisposable
 
     /// <summary>
     /// Streams the rows of a query in TabSeparated format, one array of fields per row, as they
-    /// arrive; nothing is buffered beyond the current line. <c>\N</c> (NULL) becomes null.
+    /// arrive; nothing is buffered beyond the next line. <c>\N</c> (NULL) becomes null.
     /// </summary>
+    /// <remarks>An error that happens mid-stream is recognised by ClickHouse's error text on the last
+    /// line, so a result whose last row's first field is itself text shaped like
+    /// <c>Code: 60, e.displayText() = …</c> would be misread as an error; JSON formats have no such
+    /// ambiguity.</remarks>
     /// <param name="query">A SELECT without a FORMAT clause.</param>
     /// <param name="cancellationToken">Stops the read.</param>
     public async IAsyncEnumerable<string?[]> QueryTabSeparatedAsync(ClickHouseSql query,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var response = await OpenAsync(new Request(query.Text + "\nFORMAT TabSeparated", null, null, Retry: true), cancellationToken).ConfigureAwait(false);
-        while (await response.ReadLineAsync().ConfigureAwait(false) is { } line)
+        // One line of look-ahead: ClickHouse reports an error that happens after it has started
+        // sending rows by appending its error text as a last line (the status is already 200), so a
+        // line is an error only when it looks like one and nothing follows it.
+        var line = await response.ReadLineAsync().ConfigureAwait(false);
+        while (line is not null)
         {
-            if (ClickHouseServerException.LooksLikeError(line))
+            var next = await response.ReadLineAsync().ConfigureAwait(false);
+            if (next is null && ClickHouseServerException.LooksLikeError(line))
                 throw response.MidStreamError(line);
             yield return SplitTabSeparated(line);
+            line = next;
         }
     }
 

@@ -4,7 +4,7 @@ namespace Experiments.Jobs.ClickHouse;
 
 /// <summary>
 /// A table, view, column or database name that may appear in SQL text. Table and column names
-/// come only from the fixed set in <c>ExperimentSchema</c> (the constructor is internal);
+/// come only from the fixed set in <see cref="ExperimentSchema"/> (the constructor is internal);
 /// a database name comes from configuration through <see cref="Database"/>. No identifier is ever
 /// made from request data.
 /// </summary>
