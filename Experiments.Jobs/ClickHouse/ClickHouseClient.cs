@@ -81,26 +81,37 @@ public sealed class ClickHouseClient : IDisposable
     /// Streams the rows of a query in TabSeparated format, one array of fields per row, as they
     /// arrive; nothing is buffered beyond the next line. <c>\N</c> (NULL) becomes null.
     /// </summary>
-    /// <remarks>An error that happens mid-stream is recognised by ClickHouse's error text on the last
-    /// line, so a result whose last row's first field is itself text shaped like
-    /// <c>Code: 60, e.displayText() = …</c> would be misread as an error; JSON formats have no such
-    /// ambiguity.</remarks>
+    /// <remarks>
+    /// When a query fails after the server has started sending rows, the status is already 200 and
+    /// ClickHouse appends its error text as a last line. The result is requested with its header
+    /// (<c>TabSeparatedWithNamesAndTypes</c>) so the column count is known: a line is the error only
+    /// if it is the last, reads like ClickHouse's error text, and does not have the row's number of
+    /// fields. Only a one-column result whose last value is itself text shaped like
+    /// <c>Code: 60, e.displayText() = …</c> stays ambiguous; read such data with
+    /// <see cref="QueryJsonEachRowAsync"/>, which has no ambiguity.
+    /// </remarks>
     /// <param name="query">A SELECT without a FORMAT clause.</param>
     /// <param name="cancellationToken">Stops the read.</param>
     public async IAsyncEnumerable<string?[]> QueryTabSeparatedAsync(ClickHouseSql query,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var response = await OpenAsync(new Request(query.Text + "\nFORMAT TabSeparated", null, null, Retry: true), cancellationToken).ConfigureAwait(false);
-        // One line of look-ahead: ClickHouse reports an error that happens after it has started
-        // sending rows by appending its error text as a last line (the status is already 200), so a
-        // line is an error only when it looks like one and nothing follows it.
+        await using var response = await OpenAsync(new Request(query.Text + "\nFORMAT TabSeparatedWithNamesAndTypes", null, null, Retry: true), cancellationToken).ConfigureAwait(false);
+        var names = await response.ReadLineAsync().ConfigureAwait(false);
+        if (names is null)
+            yield break;
+        var types = await response.ReadLineAsync().ConfigureAwait(false);
+        if (types is null || ClickHouseServerException.LooksLikeError(names))
+            throw response.MidStreamError(names);
+        int tabs = CountTabs(names);
+        if (ClickHouseServerException.LooksLikeError(types) && CountTabs(types) != tabs)
+            throw response.MidStreamError(types);
         var line = await response.ReadLineAsync().ConfigureAwait(false);
         while (line is not null)
         {
             var next = await response.ReadLineAsync().ConfigureAwait(false);
-            if (next is null && ClickHouseServerException.LooksLikeError(line))
+            if (next is null && ClickHouseServerException.LooksLikeError(line) && (tabs == 0 || CountTabs(line) != tabs))
                 throw response.MidStreamError(line);
-            yield return SplitTabSeparated(line);
+            yield return SplitTabSeparated(line, tabs + 1);
             line = next;
         }
     }
@@ -317,17 +328,17 @@ public sealed class ClickHouseClient : IDisposable
         return new Uri(Options.Endpoint, query.ToString());
     }
 
-    private static string?[] SplitTabSeparated(string line)
+    private static int CountTabs(string line) => line.AsSpan().Count('\t');
+
+    private static string?[] SplitTabSeparated(string line, int columns)
     {
-        int count = 1;
-        foreach (char c in line)
-            if (c == '\t')
-                count++;
-        var fields = new string?[count];
+        var fields = new string?[columns];
         int start = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < columns; i++)
         {
             int end = line.IndexOf('\t', start);
+            if ((end < 0) != (i == columns - 1))
+                throw new ClickHouseServerException(0, $"A row does not have the {columns} fields its header names: {line}", 200, null);
             if (end < 0)
                 end = line.Length;
             fields[i] = Unescape(line.AsSpan(start, end - start));

@@ -41,7 +41,7 @@ public readonly struct ClickHouseSql
     /// and every other control character (<c>\xHH</c>) escaped; other characters, multi-byte ones
     /// included, are sent as UTF-8 (the request encoder rejects unpaired surrogates);</item>
     /// <item>integers and floating-point numbers: invariant culture, shortest round-trip form;
-    /// NaN and ±∞ as <c>nan</c>, <c>inf</c>, <c>-inf</c>;</item>
+    /// NaN and ±∞ as <c>nan</c>, <c>inf</c>, <c>-inf</c>; subnormal numbers as 0 (see <see cref="FlushSubnormal"/>);</item>
     /// <item><see cref="DateOnly"/>: <c>toDate('yyyy-MM-dd')</c>;</item>
     /// <item><see cref="DateTime"/> (UTC or unspecified, read as UTC) and <see cref="DateTimeOffset"/>:
     /// <c>toDateTime('yyyy-MM-dd HH:mm:ss', 'UTC')</c>; a fraction of a second is refused, because
@@ -146,8 +146,14 @@ public readonly struct ClickHouseSql
         double.NaN => "nan",
         double.PositiveInfinity => "inf",
         double.NegativeInfinity => "-inf",
-        _ => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => FlushSubnormal(d).ToString("R", CultureInfo.InvariantCulture),
     };
+
+    /// <summary>
+    /// A subnormal number (|d| &lt; 2.2e-308) as 0: 18.16 rejects one in SQL text as a syntax error
+    /// and reads one in TabSeparated data as 0, so both paths send 0 rather than differ.
+    /// </summary>
+    internal static double FlushSubnormal(double d) => double.IsSubnormal(d) ? 0.0 * Math.Sign(d) : d;
 
     /// <inheritdoc/>
     public override string ToString() => Text;

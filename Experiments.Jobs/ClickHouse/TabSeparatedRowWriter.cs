@@ -60,7 +60,7 @@ public sealed class TabSeparatedRowWriter
         _length += written;
     }
 
-    /// <summary>A Float64 field (shortest round-trip form; NaN and ±∞ as <c>nan</c>, <c>inf</c>, <c>-inf</c>).</summary>
+    /// <summary>A Float64 field (shortest round-trip form; NaN and ±∞ as <c>nan</c>, <c>inf</c>, <c>-inf</c>; subnormal numbers as 0).</summary>
     public void Write(double value)
     {
         BeginField();
@@ -75,6 +75,7 @@ public sealed class TabSeparatedRowWriter
             return;
         }
         Ensure(32);
+        value = ClickHouseSql.FlushSubnormal(value);
         value.TryFormat(_buffer.AsSpan(_length), out int written, "R", CultureInfo.InvariantCulture);
         _length += written;
     }
