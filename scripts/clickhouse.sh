@@ -17,6 +17,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 data_dir=${CLICKHOUSE_DATA_DIR:-$root/.data/clickhouse}
+case "$data_dir" in /*) ;; *) data_dir="$PWD/$data_dir" ;; esac # the server's config needs absolute paths
 http_port=${CLICKHOUSE_HTTP_PORT:-18123}
 tcp_port=${CLICKHOUSE_TCP_PORT:-19000}
 interserver_port=${CLICKHOUSE_INTERSERVER_PORT:-19009}
