@@ -93,6 +93,25 @@ write_config() {
     <user_files_path>$store/user_files/</user_files_path>
     $schema_line
     <timezone>UTC</timezone>
+    <remote_servers>
+        <!-- Two shards on this one server, a database each, to run queries over Distributed tables. -->
+        <experiments_two_local_shards>
+            <shard>
+                <replica>
+                    <host>127.0.0.1</host>
+                    <port>$tcp_port</port>
+                    <default_database>experiments_shard_1</default_database>
+                </replica>
+            </shard>
+            <shard>
+                <replica>
+                    <host>127.0.0.1</host>
+                    <port>$tcp_port</port>
+                    <default_database>experiments_shard_2</default_database>
+                </replica>
+            </shard>
+        </experiments_two_local_shards>
+    </remote_servers>
 </yandex>
 EOF
 }
