@@ -19,6 +19,20 @@ if [ "$build_rc" -ne 0 ]; then
   exit 1
 fi
 
+# The data-plane tests need a real ClickHouse: use CLICKHOUSE_URL when given, otherwise start a
+# private server (own port and data folder, so a development server keeps running) and stop it on exit.
+if [ -z "${CLICKHOUSE_URL:-}" ]; then
+  export CLICKHOUSE_DATA_DIR=.data/clickhouse-test-run CLICKHOUSE_HTTP_PORT=18125 CLICKHOUSE_TCP_PORT=19126 CLICKHOUSE_INTERSERVER_PORT=19127
+  trap 'scripts/clickhouse.sh stop' EXIT
+  if CLICKHOUSE_URL=$(scripts/clickhouse.sh start 2>"$results/clickhouse.log"); then
+    export CLICKHOUSE_URL
+    echo "ClickHouse: $CLICKHOUSE_URL"
+  else
+    unset CLICKHOUSE_URL
+    echo "ClickHouse did not start; see $results/clickhouse.log"
+  fi
+fi
+
 # One project at a time, each writing its own TRX report (named after the project).
 test_rc=0
 for project in tests/*/*.Tests.csproj; do
