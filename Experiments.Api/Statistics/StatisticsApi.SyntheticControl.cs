@@ -65,15 +65,15 @@ public static partial class StatisticsApi
         return new SyntheticControlResponse(method, fixedEffects, alpha,
             result.Weights.ToDictionary(w => w.Unit, w => w.Weight),
             result.PreRmspe, result.L2Imbalance, result.ScaledL2Imbalance, result.RidgeLambda,
-            new EffectResponse(result.Effect.Estimate, result.Effect.Lower, result.Effect.Upper, result.Effect.PValue),
+            new EffectResponse(result.Effect.Estimate, result.Effect.Lower, result.Effect.Upper, result.Effect.PValue, result.Effect.SharpNullPValue),
             result.LiftPercent is { } lift ? Interval(lift) : null, result.LiftUnavailableReason,
             Interval(result.Incremental), result.Iroas is { } iroas ? Interval(iroas) : null,
             result.Series.Select(s => new SeriesPointResponse(s.Period, s.Actual, s.Synthetic, s.Lower, s.Upper)).ToList(),
             Placebo(placebo), null,
             new InferenceResponse("conformal",
-                "Chernozhukov, Wüthrich & Zhu (2021) conformal inference with seeded permutations: the p-value tests no effect in any post period " +
-                "(statistic Σ|residual|, as GeoLift); the interval is for the average effect (inverting |Σ residual|); lift, incremental and iROAS " +
-                "intervals are images of the effect interval."),
+                "Chernozhukov, Wüthrich & Zhu (2021) conformal inference with seeded permutations: pValue tests no average effect and the interval " +
+                "inverts the same test (statistic |Σ residual|), so they agree; sharpNullPValue is GeoLift's test of no effect in any post period " +
+                "(statistic Σ|residual|); lift, incremental and iROAS intervals are images of the effect interval."),
             EngineInfo.Version);
     }
 
@@ -97,7 +97,7 @@ public static partial class StatisticsApi
         return new SyntheticControlResponse(SyntheticControlMethod.Scm, specification.OutcomeCentering == OutcomeCentering.UnitPreTreatmentMean, alpha,
             fit.Weights.ToDictionary(w => w.Unit, w => w.Weight),
             fit.PreRmspe, null, null, null,
-            new EffectResponse(fit.Effect.Estimate, null, null, placebo.PValue),
+            new EffectResponse(fit.Effect.Estimate, null, null, placebo.PValue, null),
             syntheticTotal > 0 ? new IntervalResponse(100 * fit.Effect.RelativeEffect, null, null) : null,
             syntheticTotal > 0 ? null : "The synthetic total is not positive, so a percent lift is undefined.",
             new IntervalResponse(incremental, null, null),

@@ -3,8 +3,9 @@ namespace Experiments.Api.Statistics;
 /// <summary>An estimate with its interval; lower/upper are null when no interval is available for the method.</summary>
 public sealed record IntervalResponse(double Estimate, double? Lower, double? Upper);
 
-/// <summary>The average effect per treated unit per post period.</summary>
-public sealed record EffectResponse(double Estimate, double? Lower, double? Upper, double PValue);
+/// <summary>The average effect per treated unit per post period. <c>pValue</c> tests no average effect and agrees with
+/// the interval; <c>sharpNullPValue</c> (conformal only) is GeoLift's test of no effect in any period.</summary>
+public sealed record EffectResponse(double Estimate, double? Lower, double? Upper, double PValue, double? SharpNullPValue);
 
 /// <summary>One period of the treated series and its synthetic counterpart (with the counterfactual's interval after treatment).</summary>
 public sealed record SeriesPointResponse(int Period, double Actual, double Synthetic, double? Lower, double? Upper);

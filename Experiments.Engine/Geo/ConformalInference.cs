@@ -14,34 +14,24 @@ public enum ConformalPermutation
 }
 
 /// <summary>The conformal test statistic over the test-period residuals û.</summary>
-public enum ConformalStatistic
+internal enum ConformalStatistic
 {
-    /// <summary>S = Σ|û_t|: Chernozhukov, Wüthrich &amp; Zhu's S_q with q = 1, GeoLift's two-sided "Total" test.</summary>
-    SumOfAbsoluteResiduals,
-
-    /// <summary>S = |Σû_t|: two-sided test of the average effect alone.</summary>
+    /// <summary>S = |Σû_t|: the average effect. Used for the p-value and the interval of the average effect.</summary>
     AbsoluteSum,
 
-    /// <summary>S = Σû_t: one-sided, large when the effect is positive (GeoLift's "Positive").</summary>
-    Sum,
-
-    /// <summary>S = −Σû_t: one-sided, large when the effect is negative (GeoLift's "Negative").</summary>
-    NegativeSum,
+    /// <summary>S = Σ|û_t|: Chernozhukov, Wüthrich &amp; Zhu's S_q with q = 1, GeoLift's two-sided "Total" test of the sharp null.</summary>
+    SumOfAbsoluteResiduals,
 }
 
 /// <summary>
 /// Settings of the conformal test. The defaults are GeoLift's: 1,000 random (iid) permutations — seeded here, so
-/// results are reproducible — and the statistic Σ|û_t|. On GeoLift's walkthrough data they give p = 0.009 against
-/// GeoLift's published ≈ 0.01; on simulated factor-model panels without effect they reject at 0.047 for α = 0.05.
-/// Moving-block permutations are the choice when residuals are strongly autocorrelated (weekly patterns): more
-/// conservative, with p-values on the grid 1/T.
+/// results are reproducible. Moving-block permutations are the choice when residuals are strongly autocorrelated
+/// (weekly patterns): more conservative, with p-values on the grid 1/T.
 /// </summary>
 /// <param name="Permutation">Which permutations.</param>
 /// <param name="IidPermutations">How many random permutations for <see cref="ConformalPermutation.Iid"/>.</param>
 /// <param name="Seed">Seed of the random permutations.</param>
-/// <param name="Statistic">The test statistic.</param>
-public sealed record ConformalOptions(ConformalPermutation Permutation = ConformalPermutation.Iid, int IidPermutations = 1000, int Seed = 20210101,
-    ConformalStatistic Statistic = ConformalStatistic.SumOfAbsoluteResiduals);
+public sealed record ConformalOptions(ConformalPermutation Permutation = ConformalPermutation.Iid, int IidPermutations = 1000, int Seed = 20210101);
 
 /// <summary>
 /// Conformal inference for the effect of a treatment on one (possibly averaged) treated series
@@ -51,8 +41,11 @@ public sealed record ConformalOptions(ConformalPermutation Permutation = Conform
 /// <remarks>
 /// <para>To test H₀: the effect is θ₀ in every test period, subtract θ₀ from the treated series in the test
 /// periods, fit the counterfactual model on <i>all</i> periods (under H₀ the adjusted series is untreated), and
-/// take the residuals û₁…û_T. The default statistic is S(û) = Σ_{t∈test} |û_t| (the paper's S_q with q = 1 and
-/// GeoLift's two-sided "Total" test); see <see cref="ConformalStatistic"/>.
+/// take the residuals û₁…û_T. The statistic S(û) = |Σ_{t∈test} û_t| tests the average effect; its p-value at θ₀ = 0 and
+/// the interval below come from the same test, so they always agree. The paper's S₁ = Σ|û_t| (GeoLift's two-sided
+/// "Total" test) is also reported at θ₀ = 0: it tests the sharp null of no effect in any period, is the more
+/// powerful when the effect in each period is large against the noise, and the weaker when a steady effect is
+/// small against daily noise.
 /// The p-value is the share of permutations π of the periods with S(û_π) ≥ S(û); under H₀ the residuals are
 /// exchangeable (or stationary and weakly dependent for moving blocks), so the test is exact (or
 /// asymptotically exact) in finite samples.</para>
@@ -68,7 +61,6 @@ internal sealed class ConformalInference
     private readonly GeoModel _model;
     private readonly double? _lambda;
     private readonly int[][] _permutations;
-    private readonly ConformalStatistic _statistic;
 
     public ConformalInference(double[] treated, double[][] donors, int testStart, bool fixedEffects, GeoModel model, double? lambda, ConformalOptions options)
     {
@@ -79,20 +71,21 @@ internal sealed class ConformalInference
         _model = model;
         _lambda = lambda;
         _permutations = Permutations(treated.Length, options);
-        _statistic = options.Statistic;
     }
 
-    /// <summary>The p-value of H₀: effect = θ₀ in every test period, with the configured statistic.</summary>
-    public double PValue(double theta0) => PValue(theta0, _testStart, _treated.Length, _statistic);
+    /// <summary>The p-value of H₀: effect = θ₀ in every test period, with the average-effect statistic |Σû|.</summary>
+    public double PValue(double theta0) => PValue(theta0, _testStart, _treated.Length, ConformalStatistic.AbsoluteSum);
+
+    /// <summary>The p-value of H₀: no effect in any test period, with S₁ = Σ|û| (GeoLift's two-sided test).</summary>
+    public double SharpNullPValue() => PValue(0, _testStart, _treated.Length, ConformalStatistic.SumOfAbsoluteResiduals);
 
     /// <summary>
-    /// The confidence interval {θ₀ : p(θ₀) &gt; α} for the average effect, inverting the test with the statistic
-    /// |Σû_t|, which measures the average of the test-period residuals. (Inverting Σ|û_t| would test a
-    /// constant effect in every period and returns an empty set when daily effects vary, which is why GeoLift
-    /// falls back to another method then.)
+    /// The confidence interval {θ₀ : p(θ₀) &gt; α} for the average effect, inverting the |Σû_t| test. (Inverting
+    /// Σ|û_t| would test a constant effect in every period and returns an empty set when daily effects vary, which
+    /// is why GeoLift falls back to another method then.)
     /// </summary>
     public (double Lower, double Upper) Interval(double estimate, double scale, double alpha) =>
-        Invert(theta => PValue(theta, _testStart, _treated.Length, ConformalStatistic.AbsoluteSum), estimate, scale, alpha);
+        Invert(PValue, estimate, scale, alpha);
 
     /// <summary>The confidence interval for the effect in one test period, from the pre-period and that period only.</summary>
     public (double Lower, double Upper) PointwiseInterval(int period, double estimate, double scale, double alpha) =>
@@ -141,9 +134,7 @@ internal sealed class ConformalInference
         return statistic switch
         {
             ConformalStatistic.SumOfAbsoluteResiduals => absolute,
-            ConformalStatistic.AbsoluteSum => Math.Abs(sum),
-            ConformalStatistic.Sum => sum,
-            _ => -sum,
+            _ => Math.Abs(sum),
         };
     }
 

@@ -49,8 +49,9 @@ public sealed record GeoInterval(double Estimate, double Lower, double Upper);
 /// <param name="Estimate">Average effect per treated market per test period.</param>
 /// <param name="Lower">Lower end of the conformal (1 − α) interval.</param>
 /// <param name="Upper">Upper end.</param>
-/// <param name="PValue">Conformal p-value of "no effect in any test period" with the configured statistic (default Σ|û|, GeoLift's two-sided test).</param>
-public sealed record GeoEffect(double Estimate, double Lower, double Upper, double PValue);
+/// <param name="PValue">Conformal p-value of "no average effect" (statistic |Σû|): the test whose inversion gives the interval, so the two agree.</param>
+/// <param name="SharpNullPValue">Conformal p-value of "no effect in any test period" with S₁ = Σ|û| (GeoLift's two-sided "Total" test).</param>
+public sealed record GeoEffect(double Estimate, double Lower, double Upper, double PValue, double SharpNullPValue);
 
 /// <summary>One period of the treated series and its counterfactual.</summary>
 /// <param name="Period">The period.</param>
@@ -121,6 +122,7 @@ public static class GeoExperiment
         var conformal = new ConformalInference(treated, donors, testStart, spec.FixedEffects, spec.Model, fit.RidgeLambda, spec.Conformal);
         double scale = Math.Max(preRmspe / Math.Sqrt(testCount), 1e-9 * Math.Max(1, Math.Abs(att)));
         double p = conformal.PValue(0);
+        double sharpNull = conformal.SharpNullPValue();
         var (lower, upper) = conformal.Interval(att, scale, spec.Alpha);
         lower = Math.Min(lower, att);
         upper = Math.Max(upper, att);
@@ -167,7 +169,7 @@ public static class GeoExperiment
         return new GeoExperimentResult(
             donorNames.Select((d, i) => new DonorWeight(d, fit.Weights[i])).ToList(),
             preRmspe, Math.Sqrt(preSquares), Math.Sqrt(preSquares) / Math.Sqrt(uniformSquares), fit.RidgeLambda,
-            new GeoEffect(att, lower, upper, p), lift, liftUnavailable, incremental, iroas, totalSpend, series, n, testCount);
+            new GeoEffect(att, lower, upper, p, sharpNull), lift, liftUnavailable, incremental, iroas, totalSpend, series, n, testCount);
     }
 
     private static double[] UniformFit(double[] treated, double[][] donors, int fitCount, bool fixedEffects)
