@@ -20,6 +20,12 @@ public static partial class StatisticsApi
         group.MapPost("/ab/metrics", AnalyzeMetrics)
             .WithSummary("A/B/n analysis of several metrics with one multiplicity correction")
             .WithDescription("Each entry of metrics is an /ab request; adjusted p-values treat every treatment of every metric as one family (Holm by default, or Benjamini–Hochberg).");
+        group.MapPost("/synthetic-control", AnalyzeSyntheticControl)
+            .WithSummary("Synthetic control / geo experiment analysis")
+            .WithDescription("Donor weights, the counterfactual path, the average effect with a conformal interval and p-value, lift, incremental outcome and iROAS, and in-space placebos. Without predictors the fit is on the pre-period outcome path (GeoLift); with predictors it is Synth's nested optimisation.");
+        group.MapPost("/tbr", AnalyzeTbr)
+            .WithSummary("Time-based regression for a treatment/control geo split")
+            .WithDescription("Kerman, Wang & Vaver (2017): the treatment group's counterfactual from a pre-period regression on the control group; incremental outcome, relative lift and iROAS with intervals, per test period and cumulative.");
         group.MapPost("/power", PlanPower)
             .WithSummary("Sample size, duration and MDE")
             .WithDescription("Units per variant and days for a relative MDE, and the MDE reachable in planned days, with and without CUPED.");
@@ -88,6 +94,15 @@ public static partial class StatisticsApi
         return (result, covariateNames);
     }
 
+    internal static Results<Ok<TbrResponse>, ValidationProblem> AnalyzeTbr(TbrRequest request, ILoggerFactory loggers)
+    {
+        var clock = Stopwatch.StartNew();
+        var response = TbrRequestMapper.Analyze(request);
+        LogTbr(loggers.CreateLogger("Experiments.Api.Statistics"), request.Rows?.Count ?? 0, response.PrePeriods, response.Series.Count,
+            response.EngineVersion, clock.Elapsed.TotalMilliseconds);
+        return TypedResults.Ok(response);
+    }
+
     internal static Results<Ok<PowerResult>, ValidationProblem> PlanPower(PowerRequest request, ILoggerFactory loggers)
     {
         var result = PowerAnalysis.Plan(request.ToInput());
@@ -114,6 +129,10 @@ public static partial class StatisticsApi
         Message = "A/B analysis {MetricName}: metric {Metric}, cuped {Cuped}, sequential {Sequential}, {VariantCount} variants, {Units} units, SRM mismatch {SrmMismatch}, engine {EngineVersion}; prepare {PrepareMs:F3} ms, estimate {EstimateMs:F3} ms")]
     private static partial void LogAnalysis(ILogger logger, string metricName, MetricKind metric, bool cuped, bool sequential, int variantCount,
         long units, bool srmMismatch, string engineVersion, double prepareMs, double estimateMs);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information,
+        Message = "TBR: {RowCount} rows, {PrePeriods} pre-periods, {TestPeriods} test periods, engine {EngineVersion}; {ElapsedMs:F2} ms")]
+    private static partial void LogTbr(ILogger logger, int rowCount, int prePeriods, int testPeriods, string engineVersion, double elapsedMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,
         Message = "Power plan: relative MDE {RelativeMde}, planned days {Days}, units per variant {SampleSizePerVariant}, engine {EngineVersion}")]

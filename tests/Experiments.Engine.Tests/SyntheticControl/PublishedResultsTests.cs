@@ -4,7 +4,7 @@ namespace Experiments.Engine.Tests.SyntheticControl;
 
 /// <summary>
 /// The estimator against published and peer results, with the published specifications (see
-/// <c>Data/README.md</c> and <c>/work/shared/data/README.md</c>). Every tolerance says where it comes from. The V
+/// <c>Data/README.md</c> and the shared data README). Every tolerance says where it comes from. The V
 /// search is non-convex, so where implementations disagree the tolerance is set from how far the peers disagree
 /// with each other, and we additionally check that our loss is no worse than the published solution's loss —
 /// the one comparison that does not depend on which local optimum a peer stopped in.
