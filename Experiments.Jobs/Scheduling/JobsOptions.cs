@@ -47,8 +47,10 @@ public sealed class JobsOptions : IValidatableObject
             yield return new ValidationResult("Jobs:SchedulerName is empty.", [nameof(SchedulerName)]);
         if (MaxConcurrency is < 1 or > 64)
             yield return new ValidationResult("Jobs:MaxConcurrency must be between 1 and 64.", [nameof(MaxConcurrency)]);
-        if (CheckinInterval <= TimeSpan.Zero || CheckinMisfireThreshold <= TimeSpan.Zero || IdleWaitTime <= TimeSpan.Zero)
-            yield return new ValidationResult("Jobs:CheckinInterval, CheckinMisfireThreshold and IdleWaitTime must be positive.", [nameof(CheckinInterval)]);
+        if (CheckinInterval <= TimeSpan.Zero || CheckinMisfireThreshold <= TimeSpan.Zero)
+            yield return new ValidationResult("Jobs:CheckinInterval and CheckinMisfireThreshold must be positive.", [nameof(CheckinInterval)]);
+        if (IdleWaitTime < TimeSpan.FromSeconds(1))
+            yield return new ValidationResult("Jobs:IdleWaitTime must be at least one second (Quartz's minimum).", [nameof(IdleWaitTime)]);
         if (string.IsNullOrWhiteSpace(DailyAnalysisCron) || !CronExpression.TryParse(DailyAnalysisCron, out _))
             yield return new ValidationResult($"Jobs:DailyAnalysisCron '{DailyAnalysisCron}' is not a Quartz cron expression.", [nameof(DailyAnalysisCron)]);
     }

@@ -62,7 +62,7 @@ public static class WorkerHost
         var values = new Dictionary<string, string?>(database.Configuration)
         {
             ["Jobs:SchedulerName"] = schedulerName,
-            ["Jobs:IdleWaitTime"] = "00:00:00.200",
+            ["Jobs:IdleWaitTime"] = "00:00:01",
             ["Jobs:ScheduleDailyAnalysis"] = "false",
             ["Jobs:CheckinInterval"] = "00:00:01",
             ["Jobs:CheckinMisfireThreshold"] = "00:00:02",
