@@ -19,6 +19,20 @@ if [ "$build_rc" -ne 0 ]; then
   exit 1
 fi
 
+# Commands run when the script exits, however it exits.
+exit_commands=()
+on_exit() { exit_commands+=("$1"); }
+trap 'for c in "${exit_commands[@]}"; do eval "$c"; done' EXIT
+
+# A private PostgreSQL for the results-store tests (SQLite needs nothing); the tests read
+# EXPERIMENTS_POSTGRES. If it cannot start, those tests fail and say why.
+if postgres=$(scripts/postgres.sh start 2>"$results/postgres.log"); then
+  export EXPERIMENTS_POSTGRES="$postgres"
+  on_exit 'scripts/postgres.sh stop >/dev/null 2>&1 || true'
+else
+  echo "PostgreSQL did not start; see $results/postgres.log"
+fi
+
 # One project at a time, each writing its own TRX report (named after the project).
 test_rc=0
 for project in tests/*/*.Tests.csproj; do

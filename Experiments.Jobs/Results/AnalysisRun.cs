@@ -70,6 +70,7 @@ public sealed record AnalysisRun(
     DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt)
 {
     /// <summary>Whether nothing more will happen to the run.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsTerminal => Status is RunStatus.Succeeded or RunStatus.Failed;
 }
 

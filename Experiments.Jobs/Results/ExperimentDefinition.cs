@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Experiments.Engine.AbTesting;
 
 namespace Experiments.Jobs.Results;
@@ -34,6 +35,7 @@ public enum ExperimentStatus
 public sealed record DateRange(DateOnly Start, DateOnly End)
 {
     /// <summary>The number of days in the range.</summary>
+    [JsonIgnore]
     public int DayCount => End.DayNumber - Start.DayNumber + 1;
 
     /// <summary>Every day of the range, in order.</summary>
@@ -112,6 +114,7 @@ public sealed record ExperimentDefinition
     /// The first instant at which results are final: the day after the experiment window's last
     /// day plus the conversion window, at 00:00 UTC.
     /// </summary>
+    [JsonIgnore]
     public DateTimeOffset FinalAfter =>
         new(ExperimentWindow.End.AddDays(1 + ConversionWindowDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
