@@ -118,6 +118,79 @@ public class SchedulerTests
     [Theory]
     [InlineData(StoreProvider.Sqlite)]
     [InlineData(StoreProvider.PostgreSql)]
+    public async Task A_job_cancelled_by_a_stopping_worker_is_handed_back_and_finished_by_the_next(StoreProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        string schedulerName = $"s-{Guid.NewGuid():N}";
+        var settings = new[] { ("Jobs:InstanceId", "worker-1") };
+
+        var blocked = new InMemoryDataSource { BlockInQueryUntilCancelled = true };
+        using (var workerA = WorkerHost.Build(database, blocked, schedulerName, settings))
+        {
+            await workerA.StartAsync();
+            var storeA = workerA.Services.GetRequiredService<ResultsStore>();
+            await storeA.SaveExperimentAsync(TestExperiments.Recent("checkout"));
+            using (var scope = workerA.Services.CreateScope())
+                await scope.ServiceProvider.GetRequiredService<AnalysisQueue>().EnqueueAsync("checkout", new AnalysisParameters("manual"));
+            await blocked.QueryEntered.Task.WaitAsync(Patience);
+            // An orderly stop (a deployment): the job is cancelled and Quartz stores a recovery trigger.
+            await workerA.StopAsync();
+        }
+        var store = new ResultsStore(database.Open(), TimeProvider.System);
+        var run = (await store.ListRunsAsync("checkout")).Single();
+        Assert.Equal(RunStatus.Running, run.Status);
+
+        var healthy = new InMemoryDataSource();
+        using var workerB = WorkerHost.Build(database, healthy, schedulerName, settings);
+        await workerB.StartAsync();
+        var done = await WorkerHost.WaitFor(() => store.GetRunAsync(run.Id), r => r!.IsTerminal, Patience);
+
+        Assert.Equal(RunStatus.Succeeded, done!.Status);
+        Assert.Equal(2, done.Attempts);
+        Assert.Equal([1, 1, 1], (await store.ListResultsAsync("checkout")).Select(r => r.Version));
+        await workerB.StopAsync();
+    }
+
+    [Fact]
+    public async Task Clustered_workers_share_the_queue_an_enqueue_only_host_fills()
+    {
+        await using var database = await TestDatabase.CreateAsync(StoreProvider.PostgreSql);
+        string schedulerName = $"s-{Guid.NewGuid():N}";
+        var source = new InMemoryDataSource { QueryDelay = TimeSpan.FromMilliseconds(150) };
+        using var api = WorkerHost.Build(database, source, schedulerName, runScheduler: false);
+        await api.StartAsync();
+        using var worker1 = WorkerHost.Build(database, source, schedulerName, ("Jobs:InstanceId", "worker-1"));
+        using var worker2 = WorkerHost.Build(database, source, schedulerName, ("Jobs:InstanceId", "worker-2"));
+        await Task.WhenAll(worker1.StartAsync(), worker2.StartAsync());
+
+        var store = api.Services.GetRequiredService<ResultsStore>();
+        var experiments = new[] { "checkout", "pricing", "search" };
+        foreach (var id in experiments)
+            await store.SaveExperimentAsync(TestExperiments.Recent(id));
+        var runs = new List<AnalysisRun>();
+        using (var scope = api.Services.CreateScope())
+        {
+            var queue = scope.ServiceProvider.GetRequiredService<AnalysisQueue>();
+            for (int round = 0; round < 2; round++)
+                foreach (var id in experiments)
+                    runs.Add(await queue.EnqueueAsync(id, new AnalysisParameters("manual")));
+        }
+        var finished = await WorkerHost.WaitFor(async () => await Task.WhenAll(runs.Select(r => store.GetRunAsync(r.Id))),
+            all => all.All(r => r!.IsTerminal), TimeSpan.FromSeconds(60));
+
+        Assert.All(finished, r => Assert.Equal((RunStatus.Succeeded, 1), (r!.Status, r.Attempts)));
+        foreach (var id in experiments)
+            Assert.Equal([1, 1, 1, 2, 2, 2], (await store.ListResultsAsync(id)).Select(r => r.Version).Order());
+        // One durable job per experiment with concurrent execution disallowed: never two analyses of one experiment at once.
+        Assert.Equal(1, source.MaxConcurrentPerExperiment);
+        var apiScheduler = await api.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        Assert.Null((await apiScheduler.GetMetadata()).RunningSince);
+        await Task.WhenAll(worker1.StopAsync(), worker2.StopAsync());
+    }
+
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
     public async Task The_daily_job_queues_one_run_per_running_experiment_without_an_open_run(StoreProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);

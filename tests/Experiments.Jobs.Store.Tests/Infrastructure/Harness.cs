@@ -56,7 +56,11 @@ public sealed class Harness : IAsyncDisposable
 public static class WorkerHost
 {
     /// <summary>A host running the scheduler over <paramref name="database"/> with <paramref name="source"/> as the data source.</summary>
-    public static IHost Build(TestDatabase database, InMemoryDataSource source, string schedulerName, params (string Key, string Value)[] settings)
+    public static IHost Build(TestDatabase database, InMemoryDataSource source, string schedulerName, params (string Key, string Value)[] settings) =>
+        Build(database, source, schedulerName, runScheduler: true, settings);
+
+    /// <summary>A host that runs the scheduler, or (<paramref name="runScheduler"/> false) only enqueues, as a scale-out API does.</summary>
+    public static IHost Build(TestDatabase database, InMemoryDataSource source, string schedulerName, bool runScheduler, params (string Key, string Value)[] settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Path.GetTempPath() });
         var values = new Dictionary<string, string?>(database.Configuration)
@@ -73,7 +77,7 @@ public static class WorkerHost
             values[key] = value;
         builder.Configuration.AddInMemoryCollection(values);
         builder.Services.AddSingleton<IExperimentDataSource>(source);
-        builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: true);
+        builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler);
         return builder.Build();
     }
 

@@ -34,6 +34,8 @@ public sealed class InMemoryDataSource : IExperimentDataSource
     private int _unavailable;
     private int _contractChecks;
     private int _queries;
+    private int _maxConcurrent;
+    private readonly Dictionary<string, int> _active = new();
 
     /// <summary>Seed of the simulated units (200 per variant and day of the window).</summary>
     public int Seed { get; init; } = 20240301;
@@ -44,7 +46,16 @@ public sealed class InMemoryDataSource : IExperimentDataSource
     /// <summary>When set, the first read of the query stage never returns (and ignores cancellation), like a process that died mid-query.</summary>
     public bool HangInQuery { get; set; }
 
-    /// <summary>Completed when a hanging query has started.</summary>
+    /// <summary>When set, query-stage reads wait until their token is cancelled (a worker shutting down) and then throw.</summary>
+    public bool BlockInQueryUntilCancelled { get; set; }
+
+    /// <summary>How long each query-stage read takes.</summary>
+    public TimeSpan QueryDelay { get; set; }
+
+    /// <summary>The most analyses of one experiment that were in their query stage at the same time.</summary>
+    public int MaxConcurrentPerExperiment => Volatile.Read(ref _maxConcurrent);
+
+    /// <summary>Completed when a hanging or blocked query has started.</summary>
     public TaskCompletionSource QueryEntered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>How many contract checks so far.</summary>
@@ -93,7 +104,7 @@ public sealed class InMemoryDataSource : IExperimentDataSource
     public async Task<DataRead<IReadOnlyList<MeanVariant>>> ReadMeanStatisticsAsync(ExperimentDefinition experiment, MetricDefinition metric,
         DateRange window, CancellationToken cancellationToken)
     {
-        await EnterQuery();
+        await EnterQuery(experiment, cancellationToken);
         var variants = MeanVariants(experiment, metric, window);
         return new DataRead<IReadOnlyList<MeanVariant>>(variants, Cost(variants.Count));
     }
@@ -102,7 +113,7 @@ public sealed class InMemoryDataSource : IExperimentDataSource
     public async Task<DataRead<IReadOnlyList<RatioVariant>>> ReadRatioStatisticsAsync(ExperimentDefinition experiment, MetricDefinition metric,
         DateRange window, CancellationToken cancellationToken)
     {
-        await EnterQuery();
+        await EnterQuery(experiment, cancellationToken);
         var variants = RatioVariants(experiment, window);
         return new DataRead<IReadOnlyList<RatioVariant>>(variants, Cost(variants.Count));
     }
@@ -128,7 +139,7 @@ public sealed class InMemoryDataSource : IExperimentDataSource
     /// <inheritdoc />
     public async Task<DataRead<Panel>> ReadGeoPanelAsync(ExperimentDefinition experiment, MetricDefinition metric, DateRange window, CancellationToken cancellationToken)
     {
-        await EnterQuery();
+        await EnterQuery(experiment, cancellationToken);
         var panel = GeoPanel(experiment, window);
         return new DataRead<Panel>(panel, Cost(panel.Units.Count * panel.Periods.Count));
     }
@@ -203,7 +214,7 @@ public sealed class InMemoryDataSource : IExperimentDataSource
 
     private static ReadCost Cost(int groups) => new(UnitsPerVariantAndDay * 10L * groups, UnitsPerVariantAndDay * 400L * groups);
 
-    private async Task EnterQuery()
+    private async Task EnterQuery(ExperimentDefinition experiment, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _queries);
         if (HangInQuery)
@@ -211,6 +222,29 @@ public sealed class InMemoryDataSource : IExperimentDataSource
             QueryEntered.TrySetResult();
             // Never returns and ignores cancellation: the process "died" here.
             await new TaskCompletionSource().Task;
+        }
+        if (BlockInQueryUntilCancelled)
+        {
+            QueryEntered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        if (QueryDelay > TimeSpan.Zero)
+        {
+            lock (_active)
+            {
+                int active = _active.GetValueOrDefault(experiment.Id) + 1;
+                _active[experiment.Id] = active;
+                _maxConcurrent = Math.Max(_maxConcurrent, active);
+            }
+            try
+            {
+                await Task.Delay(QueryDelay, cancellationToken);
+            }
+            finally
+            {
+                lock (_active)
+                    _active[experiment.Id]--;
+            }
         }
     }
 }
