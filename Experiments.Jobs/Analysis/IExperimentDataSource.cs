@@ -21,7 +21,9 @@ public interface IExperimentDataSource
     /// <summary>
     /// Checks the data contract for the experiment and window: the columns and types the
     /// experiment's metrics need, and freshness — every day of the window present with a plausible
-    /// volume. Use <see cref="DataContract"/> to turn observations into a result.
+    /// volume in each table that should have it (exposures only on the experiment's days, conversions
+    /// through the window's end, which runs past the experiment by the conversion window). Use
+    /// <see cref="DataContract"/> to turn observations into a result.
     /// </summary>
     Task<DataContractResult> CheckContractAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken);
 
