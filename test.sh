@@ -19,11 +19,16 @@ if [ "$build_rc" -ne 0 ]; then
   exit 1
 fi
 
+# Commands run when the script exits, however it exits.
+exit_commands=()
+on_exit() { exit_commands+=("$1"); }
+trap 'for c in "${exit_commands[@]}"; do eval "$c"; done' EXIT
+
 # The data-plane tests need a real ClickHouse: use CLICKHOUSE_URL when given, otherwise start a
 # private server (own port and data folder, so a development server keeps running) and stop it on exit.
 if [ -z "${CLICKHOUSE_URL:-}" ]; then
   export CLICKHOUSE_DATA_DIR=.data/clickhouse-test-run CLICKHOUSE_HTTP_PORT=18125 CLICKHOUSE_TCP_PORT=19126 CLICKHOUSE_INTERSERVER_PORT=19127
-  trap 'scripts/clickhouse.sh stop' EXIT
+  on_exit 'scripts/clickhouse.sh stop >/dev/null 2>&1 || true'
   if CLICKHOUSE_URL=$(scripts/clickhouse.sh start 2>"$results/clickhouse.log"); then
     export CLICKHOUSE_URL
     echo "ClickHouse: $CLICKHOUSE_URL"
@@ -31,6 +36,15 @@ if [ -z "${CLICKHOUSE_URL:-}" ]; then
     unset CLICKHOUSE_URL
     echo "ClickHouse did not start; see $results/clickhouse.log"
   fi
+fi
+
+# A private PostgreSQL for the results-store tests (SQLite needs nothing); the tests read
+# EXPERIMENTS_POSTGRES. If it cannot start, those tests fail and say why.
+if postgres=$(scripts/postgres.sh start 2>"$results/postgres.log"); then
+  export EXPERIMENTS_POSTGRES="$postgres"
+  on_exit 'scripts/postgres.sh stop >/dev/null 2>&1 || true'
+else
+  echo "PostgreSQL did not start; see $results/postgres.log"
 fi
 
 # One project at a time, each writing its own TRX report (named after the project).

@@ -1,10 +1,13 @@
-// The worker host comes later; until then the program only says what it is.
-Console.WriteLine("""
-    Experiments.Jobs: data movement for experiment analysis (ClickHouse client, schema migrations,
-    pushdown queries).
+// The worker host: runs the Quartz scheduler (analysis jobs, the daily analysis of running
+// experiments) without the API, on the same options as the API's in-process scheduler.
+// Configuration: the embedded appsettings.json, overridden by an appsettings.json in the working
+// folder, environment variables (ResultsStore__Provider=PostgreSql, ResultsStore__ConnectionString=…)
+// and the command line (--Jobs:InstanceId=worker-2).
+using Experiments.Jobs.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
-    usage: Experiments.Jobs
-
-    The worker host that runs analysis jobs is not part of this build yet.
-    """);
-return 0;
+var builder = Host.CreateApplicationBuilder(args);
+builder.Configuration.AddExperimentsJobsDefaults();
+builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: true);
+await builder.Build().RunAsync();

@@ -1,0 +1,332 @@
+using Experiments.Engine;
+using Experiments.Engine.AbTesting;
+using Experiments.Engine.Geo;
+using Experiments.Engine.Inference;
+using Experiments.Engine.SyntheticControl;
+using Experiments.Jobs.ClickHouse;
+using Experiments.Jobs.Results;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Experiments.Jobs.Analysis;
+
+/// <summary>
+/// Runs analyses: records a run, then its stages — contract check → query → engine → publish —
+/// each timed and recorded on the run as it ends, so progress can be read while it runs.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>A broken contract (a renamed or retyped column) fails the run before any estimation, naming the column.</item>
+/// <item>A late or missing day defers the run (status deferred, due again after <see cref="AnalysisOptions.DeferDelay"/>).</item>
+/// <item>An unreachable data source is retried with exponential back-off up to <see cref="AnalysisOptions.MaxAttempts"/>, then fails the run with the reason.</item>
+/// <item>Results are published with the run's final status in one transaction: nothing partial is ever published.</item>
+/// <item>A result is final once the experiment has ended and its conversion window has closed (by the injected clock), provisional before.</item>
+/// </list>
+/// </remarks>
+public sealed partial class AnalysisService(
+    ResultsStore store, IExperimentDataSource dataSource, TimeProvider clock, IOptions<AnalysisOptions> options, ILogger<AnalysisService> logger)
+{
+    private readonly AnalysisOptions _options = options.Value;
+
+    /// <summary>
+    /// Records a queued run. Its data window is the caller's override, else the experiment's first
+    /// day to the last complete day (yesterday, UTC), extended past the experiment's end by the
+    /// conversion window.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The experiment does not exist, or has no complete day of data yet.</exception>
+    public async Task<AnalysisRun> CreateRunAsync(string experimentId, AnalysisParameters parameters, CancellationToken cancellationToken = default)
+    {
+        var experiment = await store.GetExperimentAsync(experimentId, cancellationToken)
+            ?? throw new InvalidOperationException($"There is no experiment '{experimentId}'.");
+        var window = parameters.WindowOverride ?? DefaultWindow(experiment);
+        if (window.End < window.Start)
+            throw new InvalidOperationException(
+                $"Experiment '{experimentId}' starts on {experiment.ExperimentWindow.Start:yyyy-MM-dd}; there is no complete day of data to analyse yet.");
+        var run = await store.CreateRunAsync(experimentId, parameters, window, cancellationToken);
+        LogQueued(run.Id, experimentId, window.ToString(), parameters.Trigger);
+        return run;
+    }
+
+    /// <summary>The default data window of an experiment at the clock's current time.</summary>
+    public DateRange DefaultWindow(ExperimentDefinition experiment)
+    {
+        var yesterday = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1);
+        var lastDataDay = experiment.ExperimentWindow.End.AddDays(experiment.ConversionWindowDays);
+        return new DateRange(experiment.ExperimentWindow.Start, yesterday < lastDataDay ? yesterday : lastDataDay);
+    }
+
+    /// <summary>
+    /// Executes one attempt of a run. Safe to call again for the same run (a recovered job): a run
+    /// that already succeeded or failed is left alone.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled (the worker is shutting down); the run stays running for recovery.</exception>
+    public async Task<AnalysisOutcome> ExecuteAsync(Guid runId, CancellationToken cancellationToken = default)
+    {
+        var run = await store.StartAttemptAsync(runId, cancellationToken);
+        if (run is null)
+        {
+            var existing = await store.GetRunAsync(runId, cancellationToken);
+            LogAlreadyFinished(runId, existing?.Status.ToString() ?? "unknown");
+            return new AnalysisOutcome(runId, existing?.ExperimentId ?? "", AnalysisOutcomeKind.AlreadyFinished, existing?.Reason, null, []);
+        }
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["RunId"] = run.Id,
+            ["ExperimentId"] = run.ExperimentId,
+            ["DataWindow"] = run.DataWindow.ToString(),
+            ["Attempt"] = run.Attempts,
+        });
+        LogStarted(run.Id, run.ExperimentId, run.DataWindow.ToString(), run.Attempts);
+        var outcome = await ExecuteStagesAsync(run, cancellationToken);
+        var final = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
+        LogFinished(run.Id, run.ExperimentId, run.DataWindow.ToString(), outcome.Kind, final.RowsRead, final.BytesRead,
+            final.EngineVersion ?? "", Ms(final.Durations.ContractCheck), Ms(final.Durations.Query), Ms(final.Durations.Engine),
+            Ms(final.Durations.Publish), outcome.Reason ?? "");
+        return outcome;
+    }
+
+    private async Task<AnalysisOutcome> ExecuteStagesAsync(AnalysisRun run, CancellationToken cancellationToken)
+    {
+        var stage = RunStage.ContractCheck;
+        try
+        {
+            var experiment = await store.GetExperimentAsync(run.ExperimentId, cancellationToken);
+            if (experiment is null)
+                return await Fail(run, $"The experiment '{run.ExperimentId}' no longer exists.");
+
+            // Contract check: columns and types, then freshness.
+            await store.EnterStageAsync(run.Id, stage, cancellationToken);
+            long started = clock.GetTimestamp();
+            var contract = await dataSource.CheckContractAsync(experiment, run.DataWindow, cancellationToken);
+            await store.RecordStageAsync(run.Id, stage, clock.GetElapsedTime(started), contract.Cost.RowsRead, contract.Cost.BytesRead,
+                cancellationToken: cancellationToken);
+            var schema = contract.SchemaProblems.ToList();
+            if (schema.Count > 0)
+                return await Fail(run, "The data contract is broken: " + string.Join(" ", schema.Select(p => p.Message)));
+            var late = contract.FreshnessProblems.ToList();
+            if (late.Count > 0)
+            {
+                var retryAt = clock.GetUtcNow() + _options.DeferDelay;
+                string reason = "The data is not complete yet: " + string.Join(" ", late.Select(p => p.Message));
+                await store.DeferAsync(run.Id, reason, retryAt, CancellationToken.None);
+                return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.Deferred, reason, retryAt, []);
+            }
+
+            // Query: the engine's inputs for every metric.
+            stage = RunStage.Query;
+            await store.EnterStageAsync(run.Id, stage, cancellationToken);
+            started = clock.GetTimestamp();
+            var inputs = await ReadInputsAsync(experiment, run.DataWindow, cancellationToken);
+            var cost = inputs.Aggregate(ReadCost.None, (c, i) => c + i.Cost);
+            await store.RecordStageAsync(run.Id, stage, clock.GetElapsedTime(started), cost.RowsRead, cost.BytesRead,
+                cancellationToken: cancellationToken);
+
+            // Engine: pure statistics.
+            stage = RunStage.Engine;
+            await store.EnterStageAsync(run.Id, stage, cancellationToken);
+            started = clock.GetTimestamp();
+            IReadOnlyList<ResultToPublish> results;
+            try
+            {
+                results = experiment.Type == ExperimentType.Ab
+                    ? EstimateAb(experiment, inputs)
+                    : EstimateGeo(experiment, inputs);
+            }
+            catch (StatisticsInputException e)
+            {
+                return await Fail(run, $"The engine refused the data: {e.Message} (field {e.Field})");
+            }
+            await store.RecordStageAsync(run.Id, stage, clock.GetElapsedTime(started), engineVersion: EngineInfo.Version,
+                cancellationToken: cancellationToken);
+
+            // Publish: every result and the final status in one transaction.
+            stage = RunStage.Publish;
+            await store.EnterStageAsync(run.Id, stage, cancellationToken);
+            var publishStarted = clock.GetUtcNow();
+            bool isFinal = IsFinal(experiment, run.DataWindow);
+            IReadOnlyList<PublishedResult> published;
+            try
+            {
+                published = await store.PublishAsync(run.Id, results, isFinal, EngineInfo.Version, publishStarted, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return await Fail(run, $"Publication failed and was rolled back, so nothing was published: {e.Message}");
+            }
+            return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.Succeeded, null, null, published);
+        }
+        catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            if (run.Attempts >= _options.MaxAttempts)
+                return await Fail(run, $"The data source was unreachable in all {run.Attempts} attempts (stage {stage}): {e.Message}");
+            var retryAt = clock.GetUtcNow() + _options.RetryDelay(run.Attempts);
+            string reason = $"Attempt {run.Attempts} of {_options.MaxAttempts} could not reach the data source (stage {stage}): {e.Message}";
+            await store.RequeueAsync(run.Id, reason, retryAt, CancellationToken.None);
+            LogRetry(run.Id, run.ExperimentId, run.Attempts, retryAt, e.Message);
+            return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.RetryScheduled, reason, retryAt, []);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The worker is stopping: leave the run as it is; the recovered job starts it again.
+            throw;
+        }
+        catch (Exception e)
+        {
+            LogUnexpected(e, run.Id, run.ExperimentId, stage);
+            return await Fail(run, $"Stage {stage} failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Whether a result over <paramref name="window"/> is final at the clock's current time.</summary>
+    public bool IsFinal(ExperimentDefinition experiment, DateRange window) =>
+        clock.GetUtcNow() >= experiment.FinalAfter
+        && window.End >= experiment.ExperimentWindow.End.AddDays(experiment.ConversionWindowDays);
+
+    /// <summary>Failures that may go away on a later attempt.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        DataSourceUnavailableException => true,
+        ClickHouseConnectionException => true,
+        ClickHouseServerException server => server.IsTransient,
+        _ => false,
+    };
+
+    private async Task<AnalysisOutcome> Fail(AnalysisRun run, string reason)
+    {
+        await store.FailAsync(run.Id, reason, CancellationToken.None);
+        return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.Failed, reason, null, []);
+    }
+
+    private sealed record MetricInput(MetricDefinition Metric, ReadCost Cost, IReadOnlyList<MeanVariant>? Means = null,
+        IReadOnlyList<RatioVariant>? Ratios = null, IReadOnlyList<DailyStatistics>? Daily = null, Panel? Panel = null);
+
+    private async Task<IReadOnlyList<MetricInput>> ReadInputsAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken)
+    {
+        var inputs = new List<MetricInput>(experiment.Metrics.Count);
+        foreach (var metric in experiment.Metrics)
+        {
+            if (experiment.Type == ExperimentType.Geo)
+            {
+                var panel = await dataSource.ReadGeoPanelAsync(experiment, metric, window, cancellationToken);
+                inputs.Add(new MetricInput(metric, panel.Cost, Panel: panel.Value));
+            }
+            else if (metric.Kind == MetricKind.Ratio)
+            {
+                var ratios = await dataSource.ReadRatioStatisticsAsync(experiment, metric, window, cancellationToken);
+                inputs.Add(new MetricInput(metric, ratios.Cost, Ratios: ratios.Value));
+            }
+            else
+            {
+                var means = await dataSource.ReadMeanStatisticsAsync(experiment, metric, window, cancellationToken);
+                var daily = await dataSource.ReadDailyCumulativeStatisticsAsync(experiment, metric, window, cancellationToken);
+                inputs.Add(new MetricInput(metric, means.Cost + daily.Cost, Means: means.Value, Daily: daily.Value));
+            }
+        }
+        return inputs;
+    }
+
+    private static List<ResultToPublish> EstimateAb(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs)
+    {
+        var shares = experiment.Variants.ToDictionary(v => v.Name, v => v.ExpectedShare);
+        var analyses = new List<AbAnalysisResult>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            var options = Options(experiment, input.Metric, shares);
+            analyses.Add(input.Ratios is { } ratios ? AbAnalysis.Analyze(ratios, options) : AbAnalysis.Analyze(input.Means!, options));
+        }
+        if (analyses.Count > 1)
+            analyses = AbAnalysis.AdjustAcrossMetrics(analyses, MultipleTestingCorrection.Holm).ToList();
+
+        var results = new List<ResultToPublish>(inputs.Count);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var metric = inputs[i].Metric;
+            var path = SequentialPath(experiment, metric, inputs[i].Daily, shares);
+            var guardrail = experiment.Guardrails.FirstOrDefault(g => g.Metric == metric.Name) is { } g
+                ? new GuardrailVerdict(g.MaximumRelativeDrop, analyses[i].Comparisons
+                    .Where(c => c.Relative is { } r && r.Upper < -g.MaximumRelativeDrop).Select(c => c.Variant).ToList())
+                : null;
+            results.Add(new ResultToPublish(metric.Name, Results.ResultsJson.Serialize(new AbMetricResult(metric.Name, analyses[i], path, guardrail))));
+        }
+        return results;
+    }
+
+    private static AbAnalysisOptions Options(ExperimentDefinition experiment, MetricDefinition metric, IReadOnlyDictionary<string, double> shares) => new()
+    {
+        Control = experiment.Control,
+        Alpha = experiment.Alpha,
+        Metric = metric.Kind,
+        Cuped = metric.Cuped,
+        ExpectedShares = shares,
+    };
+
+    /// <summary>
+    /// The always-valid path: each day's cumulative statistics analysed with confidence sequences
+    /// (<see cref="ConfidenceSequence"/>), so reading it every day keeps the error rate. Days with
+    /// too little data for an estimate (fewer than two units, no variance yet) are left out.
+    /// </summary>
+    private static List<SequentialDay> SequentialPath(ExperimentDefinition experiment, MetricDefinition metric,
+        IReadOnlyList<DailyStatistics>? daily, IReadOnlyDictionary<string, double> shares)
+    {
+        var path = new List<SequentialDay>();
+        if (daily is null)
+            return path;
+        var options = Options(experiment, metric, shares) with { Cuped = false, Sequential = true };
+        foreach (var day in daily.OrderBy(d => d.Day))
+        {
+            try
+            {
+                var result = AbAnalysis.Analyze(day.Variants.Select(v => v with { Statistics = v.Statistics.WithoutCovariates() }).ToList(), options);
+                path.Add(new SequentialDay(day.Day, result.Comparisons.Select(c => new SequentialComparison(c.Variant, c.Absolute)).ToList()));
+            }
+            catch (StatisticsInputException)
+            {
+                // Not enough data on this day for an honest estimate; the path starts later.
+            }
+        }
+        return path;
+    }
+
+    private static List<ResultToPublish> EstimateGeo(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs)
+    {
+        var results = new List<ResultToPublish>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            var panel = input.Panel!;
+            var lastTreated = experiment.ExperimentWindow.End.DayNumber;
+            var specification = new GeoExperimentSpecification
+            {
+                TreatedUnits = experiment.TreatedMarkets,
+                TreatmentStart = experiment.ExperimentWindow.Start.DayNumber,
+                TreatmentEnd = Math.Min(lastTreated, panel.Periods[^1]),
+                Alpha = experiment.Alpha,
+            };
+            var analysis = GeoExperiment.Analyze(panel, specification);
+            results.Add(new ResultToPublish(input.Metric.Name, Results.ResultsJson.Serialize(
+                new GeoMetricResult(input.Metric.Name, analysis, DateOnly.FromDayNumber(panel.Periods[0])))));
+        }
+        return results;
+    }
+
+    private static long? Ms(TimeSpan? duration) => duration is { } d ? (long)d.TotalMilliseconds : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queued analysis run {RunId} of {ExperimentId} over {DataWindow} ({Trigger})")]
+    private partial void LogQueued(Guid runId, string experimentId, string dataWindow, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} of {ExperimentId} over {DataWindow}: attempt {Attempt} started")]
+    private partial void LogStarted(Guid runId, string experimentId, string dataWindow, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Analysis run {RunId} of {ExperimentId} over {DataWindow}: {Outcome}; read {RowsRead} rows, {BytesRead} bytes; engine {EngineVersion}; contract check {ContractCheckMs} ms, query {QueryMs} ms, engine {EngineMs} ms, publish {PublishMs} ms. {Reason}")]
+    private partial void LogFinished(Guid runId, string experimentId, string dataWindow, AnalysisOutcomeKind outcome, long rowsRead, long bytesRead,
+        string engineVersion, long? contractCheckMs, long? queryMs, long? engineMs, long? publishMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analysis run {RunId} of {ExperimentId}: attempt {Attempt} could not reach the data source; retrying at {RetryAt}: {Error}")]
+    private partial void LogRetry(Guid runId, string experimentId, int attempt, DateTimeOffset retryAt, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} is already {Status}; nothing to do")]
+    private partial void LogAlreadyFinished(Guid runId, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Analysis run {RunId} of {ExperimentId} failed unexpectedly in stage {Stage}")]
+    private partial void LogUnexpected(Exception exception, Guid runId, string experimentId, RunStage stage);
+}

@@ -1,0 +1,228 @@
+using System.Text.Json.Serialization;
+using Experiments.Engine.AbTesting;
+
+namespace Experiments.Jobs.Results;
+
+/// <summary>The kind of experiment, which decides the analysis.</summary>
+public enum ExperimentType
+{
+    /// <summary>Users randomised to variants; per-variant sufficient statistics, Welch/delta method, CUPED.</summary>
+    Ab,
+
+    /// <summary>Treated markets against a donor pool; a geo × day panel, synthetic control with conformal inference.</summary>
+    Geo,
+}
+
+/// <summary>Where an experiment is in its life.</summary>
+public enum ExperimentStatus
+{
+    /// <summary>Defined, not started; never analysed by the daily job.</summary>
+    Draft,
+
+    /// <summary>Collecting data; analysed every day.</summary>
+    Running,
+
+    /// <summary>Stopped; its results stay published.</summary>
+    Completed,
+
+    /// <summary>Kept for the record only.</summary>
+    Archived,
+}
+
+/// <summary>A closed range of calendar days, both ends included (dates are UTC days).</summary>
+/// <param name="Start">The first day.</param>
+/// <param name="End">The last day.</param>
+public sealed record DateRange(DateOnly Start, DateOnly End)
+{
+    /// <summary>The number of days in the range.</summary>
+    [JsonIgnore]
+    public int DayCount => End.DayNumber - Start.DayNumber + 1;
+
+    /// <summary>Every day of the range, in order.</summary>
+    public IEnumerable<DateOnly> Days()
+    {
+        for (var d = Start; d <= End; d = d.AddDays(1))
+            yield return d;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Start:yyyy-MM-dd}..{End:yyyy-MM-dd}";
+}
+
+/// <summary>One metric an experiment is judged on.</summary>
+/// <param name="Name">The metric's name as the data source knows it (<c>revenue</c>, <c>conversion</c>, <c>clicks_per_impression</c>).</param>
+/// <param name="Kind">Mean, proportion or ratio.</param>
+/// <param name="Cuped">Whether to adjust with the metric's pre-period covariate (not for ratio metrics).</param>
+public sealed record MetricDefinition(string Name, MetricKind Kind, bool Cuped = false);
+
+/// <summary>One arm of an A/B/n experiment.</summary>
+/// <param name="Name">The variant's name as logged.</param>
+/// <param name="ExpectedShare">The share of units it should receive (the SRM check's expectation).</param>
+public sealed record VariantDefinition(string Name, double ExpectedShare);
+
+/// <summary>A metric that must not get worse: the experiment is flagged when its relative lift's interval lies entirely below −<see cref="MaximumRelativeDrop"/>.</summary>
+/// <param name="Metric">The metric's name; it must be one of the experiment's metrics.</param>
+/// <param name="MaximumRelativeDrop">The largest acceptable relative drop (0.02 = 2%).</param>
+public sealed record GuardrailDefinition(string Metric, double MaximumRelativeDrop);
+
+/// <summary>
+/// An experiment as registered: what is compared, over which days, on which metrics. Stored as
+/// JSON (validated by <see cref="Validate"/>) with its identifying columns alongside.
+/// </summary>
+public sealed record ExperimentDefinition
+{
+    /// <summary>A stable identifier: lower-case letters, digits, '-' and '_', at most 64 characters.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>A name for people.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>A/B or geo.</summary>
+    public required ExperimentType Type { get; init; }
+
+    /// <summary>The metrics, the first being the primary one.</summary>
+    public required IReadOnlyList<MetricDefinition> Metrics { get; init; }
+
+    /// <summary>The variants with their expected split (A/B only; empty for geo).</summary>
+    public IReadOnlyList<VariantDefinition> Variants { get; init; } = [];
+
+    /// <summary>The control variant's name (A/B only).</summary>
+    public string Control { get; init; } = "control";
+
+    /// <summary>The days before the experiment whose data feed CUPED covariates (A/B) or the synthetic control's fit (geo).</summary>
+    public required DateRange PrePeriod { get; init; }
+
+    /// <summary>The days the treatment runs.</summary>
+    public required DateRange ExperimentWindow { get; init; }
+
+    /// <summary>Days after the experiment window during which conversions still count; results are final once it has closed.</summary>
+    public int ConversionWindowDays { get; init; }
+
+    /// <summary>The treated markets (geo only).</summary>
+    public IReadOnlyList<string> TreatedMarkets { get; init; } = [];
+
+    /// <summary>Metrics that must not degrade.</summary>
+    public IReadOnlyList<GuardrailDefinition> Guardrails { get; init; } = [];
+
+    /// <summary>Draft, running, completed or archived.</summary>
+    public ExperimentStatus Status { get; init; } = ExperimentStatus.Draft;
+
+    /// <summary>Two-sided error rate of the published intervals.</summary>
+    public double Alpha { get; init; } = 0.05;
+
+    /// <summary>
+    /// The first instant at which results are final: the day after the experiment window's last
+    /// day plus the conversion window, at 00:00 UTC.
+    /// </summary>
+    [JsonIgnore]
+    public DateTimeOffset FinalAfter =>
+        new(ExperimentWindow.End.AddDays(1 + ConversionWindowDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    /// <summary>Checks the definition; the exception names the first wrong field.</summary>
+    /// <exception cref="ExperimentDefinitionException">A field is missing, malformed or inconsistent.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(Id) || Id.Length > 64 || !Id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
+            throw new ExperimentDefinitionException("id", "The id must be 1–64 characters of lower-case letters, digits, '-' and '_'.");
+        if (string.IsNullOrWhiteSpace(Name))
+            throw new ExperimentDefinitionException("name", "Give the experiment a name.");
+        if (!Enum.IsDefined(Type))
+            throw new ExperimentDefinitionException("type", "The type must be 'ab' or 'geo'.");
+        if (!Enum.IsDefined(Status))
+            throw new ExperimentDefinitionException("status", "The status must be draft, running, completed or archived.");
+        if (Metrics is not { Count: > 0 })
+            throw new ExperimentDefinitionException("metrics", "Name at least one metric.");
+        var metricNames = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Metrics.Count; i++)
+        {
+            var m = Metrics[i];
+            if (m is null || string.IsNullOrWhiteSpace(m.Name))
+                throw new ExperimentDefinitionException($"metrics[{i}].name", "Every metric needs a name.");
+            if (!metricNames.Add(m.Name))
+                throw new ExperimentDefinitionException($"metrics[{i}].name", $"The metric '{m.Name}' appears twice.");
+            if (!Enum.IsDefined(m.Kind))
+                throw new ExperimentDefinitionException($"metrics[{i}].kind", "The kind must be mean, proportion or ratio.");
+            if (m.Cuped && m.Kind == MetricKind.Ratio)
+                throw new ExperimentDefinitionException($"metrics[{i}].cuped", "CUPED is not available for ratio metrics.");
+            if (Type == ExperimentType.Geo && m.Kind == MetricKind.Ratio)
+                throw new ExperimentDefinitionException($"metrics[{i}].kind", "A geo experiment's metrics are per-market totals, not ratios.");
+        }
+        if (!(Alpha > 0 && Alpha < 1))
+            throw new ExperimentDefinitionException("alpha", $"alpha must lie strictly between 0 and 1 (got {Alpha}).");
+        if (PrePeriod is null)
+            throw new ExperimentDefinitionException("prePeriod", "Give the pre-period.");
+        if (ExperimentWindow is null)
+            throw new ExperimentDefinitionException("experimentWindow", "Give the experiment window.");
+        if (PrePeriod.End < PrePeriod.Start)
+            throw new ExperimentDefinitionException("prePeriod", "The pre-period ends before it starts.");
+        if (ExperimentWindow.End < ExperimentWindow.Start)
+            throw new ExperimentDefinitionException("experimentWindow", "The experiment window ends before it starts.");
+        if (PrePeriod.End >= ExperimentWindow.Start)
+            throw new ExperimentDefinitionException("prePeriod", "The pre-period must end before the experiment window starts.");
+        if (ConversionWindowDays is < 0 or > 365)
+            throw new ExperimentDefinitionException("conversionWindowDays", "The conversion window must be between 0 and 365 days.");
+
+        if (Type == ExperimentType.Ab)
+            ValidateVariants();
+        else
+            ValidateMarkets();
+
+        for (int i = 0; i < Guardrails.Count; i++)
+        {
+            var g = Guardrails[i];
+            if (g is null || !metricNames.Contains(g.Metric))
+                throw new ExperimentDefinitionException($"guardrails[{i}].metric", "A guardrail must name one of the experiment's metrics.");
+            if (!(g.MaximumRelativeDrop >= 0 && g.MaximumRelativeDrop < 1))
+                throw new ExperimentDefinitionException($"guardrails[{i}].maximumRelativeDrop", "The acceptable drop must lie in [0, 1).");
+        }
+    }
+
+    private void ValidateVariants()
+    {
+        if (Variants is not { Count: >= 2 })
+            throw new ExperimentDefinitionException("variants", "An A/B experiment needs at least two variants.");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        double total = 0;
+        for (int i = 0; i < Variants.Count; i++)
+        {
+            var v = Variants[i];
+            if (v is null || string.IsNullOrWhiteSpace(v.Name))
+                throw new ExperimentDefinitionException($"variants[{i}].name", "Every variant needs a name.");
+            if (!names.Add(v.Name))
+                throw new ExperimentDefinitionException($"variants[{i}].name", $"The variant '{v.Name}' appears twice.");
+            if (!(v.ExpectedShare > 0 && v.ExpectedShare < 1))
+                throw new ExperimentDefinitionException($"variants[{i}].expectedShare", "An expected share must lie strictly between 0 and 1.");
+            total += v.ExpectedShare;
+        }
+        if (Math.Abs(total - 1) > 1e-6)
+            throw new ExperimentDefinitionException("variants", $"The expected shares add up to {total}, not 1.");
+        if (!names.Contains(Control))
+            throw new ExperimentDefinitionException("control", $"The control '{Control}' is not one of the variants.");
+        if (TreatedMarkets.Count > 0)
+            throw new ExperimentDefinitionException("treatedMarkets", "Treated markets belong to geo experiments.");
+    }
+
+    private void ValidateMarkets()
+    {
+        if (TreatedMarkets is not { Count: > 0 })
+            throw new ExperimentDefinitionException("treatedMarkets", "A geo experiment needs at least one treated market.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < TreatedMarkets.Count; i++)
+            if (string.IsNullOrWhiteSpace(TreatedMarkets[i]) || !seen.Add(TreatedMarkets[i]))
+                throw new ExperimentDefinitionException($"treatedMarkets[{i}]", "Treated markets must be non-empty and distinct.");
+        if (Variants.Count > 0)
+            throw new ExperimentDefinitionException("variants", "Variants belong to A/B experiments.");
+        if (PrePeriod.DayCount < 4)
+            throw new ExperimentDefinitionException("prePeriod", "A synthetic control needs at least 4 pre-period days.");
+    }
+}
+
+/// <summary>An experiment definition that cannot be stored; <see cref="Field"/> names the culprit.</summary>
+public sealed class ExperimentDefinitionException(string field, string message) : ArgumentException(message)
+{
+    /// <summary>The wrong field, in the definition's JSON vocabulary (<c>variants[1].expectedShare</c>).</summary>
+    public string Field { get; } = field;
+
+    /// <summary>The message without the parameter suffix <see cref="ArgumentException"/> would add.</summary>
+    public override string Message => base.Message;
+}
