@@ -3,11 +3,17 @@
 // Configuration: the embedded appsettings.json, overridden by an appsettings.json in the working
 // folder, environment variables (ResultsStore__Provider=PostgreSql, ResultsStore__ConnectionString=…)
 // and the command line (--Jobs:InstanceId=worker-2).
+using Experiments.Jobs.Demo;
 using Experiments.Jobs.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+
+// `generate-demo` and `backfill-rollups` are one-off commands; anything else runs the worker.
+if (await DemoCommands.TryRunAsync(args) is { } exitCode)
+    return exitCode;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddExperimentsJobsDefaults();
 builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: true);
 await builder.Build().RunAsync();
+return 0;

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Experiments.Jobs.ClickHouse;
+using Experiments.Jobs.Results;
+
+namespace Experiments.Jobs.Demo;
+
+/// <summary>
+/// The worker program's commands besides running the host:
+/// <c>generate-demo [--scale demo|full] [--users N] [--days-pre N] [--days N] [--clickhouse URL] [--database NAME] [--out FOLDER]</c>
+/// streams a workload into ClickHouse and writes its experiment definitions and truth as JSON;
+/// <c>backfill-rollups [--clickhouse URL] [--database NAME]</c> rebuilds the rollups from the raw tables.
+/// </summary>
+public static class DemoCommands
+{
+    /// <summary>Runs the command in <paramref name="args"/>; null when the arguments name no command.</summary>
+    public static async Task<int?> TryRunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is not ("generate-demo" or "backfill-rollups"))
+            return null;
+        var options = Options(args[1..]);
+        var endpoint = new Uri(options.GetValueOrDefault("clickhouse") ?? Environment.GetEnvironmentVariable("CLICKHOUSE_URL") ?? "http://127.0.0.1:18123/");
+        var client = new ClickHouseClient(new ClickHouseOptions
+        {
+            Endpoint = endpoint,
+            Database = options.GetValueOrDefault("database") ?? "default",
+            QueryTimeout = TimeSpan.FromHours(2),
+        });
+        await new ClickHouseMigrator(client).ApplyAsync();
+        var log = new ExperimentEventLog(client);
+        if (args[0] == "backfill-rollups")
+        {
+            var clock = Stopwatch.StartNew();
+            await log.RebuildRollupsAsync();
+            Console.WriteLine($"rollups rebuilt in {clock.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }
+
+        var scale = options.GetValueOrDefault("scale") == "full" ? DemoScale.Full : DemoScale.Demo;
+        if (options.TryGetValue("users", out var users))
+            scale = scale with { Users = int.Parse(users, CultureInfo.InvariantCulture) };
+        if (options.TryGetValue("days-pre", out var pre))
+            scale = scale with { PreDays = int.Parse(pre, CultureInfo.InvariantCulture) };
+        if (options.TryGetValue("days", out var days))
+            scale = scale with { ExperimentDays = int.Parse(days, CultureInfo.InvariantCulture) };
+        var generator = new DemoDataGenerator(scale);
+        Console.WriteLine($"generating {scale.Users:N0} users × {scale.PreDays + scale.ExperimentDays} days (≈ {scale.ExpectedImpressions:N0} impressions) into {endpoint}");
+
+        // The generator alone, for the benchmark's figure (rows/s without the insert).
+        if (options.ContainsKey("measure-generator"))
+        {
+            var genClock = Stopwatch.StartNew();
+            long rows = 0;
+            await foreach (var _ in generator.Impressions())
+                rows++;
+            Console.WriteLine($"generator: {rows:N0} impressions in {genClock.Elapsed.TotalSeconds:F1} s = {rows / genClock.Elapsed.TotalSeconds:N0} rows/s");
+        }
+
+        var result = await DemoLoader.LoadAsync(log, generator);
+        Console.WriteLine($"loaded {result.Impressions:N0} impressions, {result.Conversions:N0} conversions, {result.Exposures:N0} exposures, {result.GeoSpendRows:N0} spend rows in {result.Elapsed.TotalSeconds:F1} s = {result.RowsPerSecond:N0} rows/s");
+
+        string folder = options.GetValueOrDefault("out") ?? Path.Combine(".data", "demo");
+        Directory.CreateDirectory(folder);
+        foreach (var experiment in DemoExperiments.For(scale, generator.Truth))
+            await File.WriteAllTextAsync(Path.Combine(folder, $"{experiment.Id}.json"), ResultsJson.Serialize(experiment));
+        await File.WriteAllTextAsync(Path.Combine(folder, "truth.json"), ResultsJson.Serialize(generator.Truth));
+        Console.WriteLine($"experiment definitions and the truth written to {folder}");
+        return 0;
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            string key = args[i][2..];
+            result[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+        }
+        return result;
+    }
+}

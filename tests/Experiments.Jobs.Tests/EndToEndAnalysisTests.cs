@@ -1,0 +1,146 @@
+using System.Text.Json.Nodes;
+using Experiments.Jobs.Analysis;
+using Experiments.Jobs.ClickHouse;
+using Experiments.Jobs.Demo;
+using Experiments.Jobs.Results;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+
+namespace Experiments.Jobs.Tests;
+
+/// <summary>
+/// The whole data path with real parts: generated logs in ClickHouse, the ClickHouse data source, the analysis
+/// service, and a real SQLite results store. The known effects are recovered in the published results; a retyped
+/// column and a missing day stop a run before estimation, with the reason recorded.
+/// </summary>
+[Collection(ClickHouseCollection.Name)]
+public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHelper output) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("experiments-e2e-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task<(ResultsStore Store, AnalysisService Service)> ServiceAsync(IExperimentDataSource source)
+    {
+        var database = ResultsDatabase.Create(new ResultsStoreOptions { ConnectionString = $"Data Source={Path.Combine(_folder, "results.db")}" }, _folder);
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance, TimeProvider.System).MigrateAsync();
+        var store = new ResultsStore(database, TimeProvider.System);
+        var service = new AnalysisService(store, source, TimeProvider.System, Options.Create(new AnalysisOptions()), NullLogger<AnalysisService>.Instance);
+        return (store, service);
+    }
+
+    [Fact]
+    public async Task PublishedResultsRecoverTheGeneratedEffects()
+    {
+        var scale = DemoScale.Demo with { Users = 12_000 };
+        var generator = new DemoDataGenerator(scale);
+        var truth = generator.Truth;
+        await using var db = await server.CreateDatabaseAsync("e2e");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+
+        var outcomes = new Dictionary<string, AnalysisOutcome>();
+        foreach (var experiment in DemoExperiments.For(scale, truth))
+        {
+            await store.SaveExperimentAsync(experiment);
+            var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+            outcomes[experiment.Id] = await service.ExecuteAsync(run.Id);
+            var recorded = await store.GetRunAsync(run.Id);
+            output.WriteLine($"{experiment.Id}: {outcomes[experiment.Id].Kind} {outcomes[experiment.Id].Reason}; window {recorded!.DataWindow}; rows read {recorded.RowsRead:N0}, bytes {recorded.BytesRead:N0}; stages {recorded.Durations}");
+            Assert.Equal(AnalysisOutcomeKind.Succeeded, outcomes[experiment.Id].Kind);
+            Assert.True(recorded.RowsRead > 0 && recorded.BytesRead > 0);
+            Assert.False(string.IsNullOrEmpty(recorded.EngineVersion));
+        }
+
+        // A/B: revenue per user, CUPED, true lift 5%.
+        var revenue = JsonNode.Parse(outcomes[truth.AbExperimentId].Published.Single(p => p.Metric == "revenue").ResultJson)!;
+        var relative = revenue["analysis"]!["comparisons"]![0]!["relative"]!;
+        output.WriteLine($"A/B revenue lift {relative["estimate"]} [{relative["lower"]}, {relative["upper"]}]");
+        Assert.InRange(truth.AbLift, relative["lower"]!.GetValue<double>(), relative["upper"]!.GetValue<double>());
+        double reduction = revenue["analysis"]!["comparisons"]![0]!["cuped"]!["varianceReduction"]!.GetValue<double>();
+        Assert.InRange(reduction, truth.ExpectedVarianceReduction - 0.05, truth.ExpectedVarianceReduction + 0.05);
+        Assert.True(outcomes[truth.AbExperimentId].Published.All(p => p.IsFinal), "the window closed long ago: results are final");
+
+        // A/A: not significant.
+        var aa = JsonNode.Parse(outcomes[truth.AaExperimentId].Published.Single().ResultJson)!;
+        Assert.True(aa["analysis"]!["comparisons"]![0]!["absolute"]!["pValue"]!.GetValue<double>() > 0.05);
+
+        // Geo: conversions in the treated markets, true lift 18%.
+        var geo = JsonNode.Parse(outcomes[truth.GeoCampaignId].Published.Single(p => p.Metric == "conversions").ResultJson)!;
+        var lift = geo["analysis"]!["liftPercent"]!;
+        output.WriteLine($"geo conversions lift {lift["estimate"]}% [{lift["lower"]}, {lift["upper"]}]");
+        Assert.InRange(100 * truth.GeoLift, lift["lower"]!.GetValue<double>(), lift["upper"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task ARetypedColumnFailsTheRunBeforeEstimationNamingTheColumn()
+    {
+        var scale = DemoScale.Demo with { Users = 500, PreDays = 8, ExperimentDays = 4 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("contract");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        await db.Client.ExecuteAsync(ClickHouseSql.Format($"ALTER TABLE {ExperimentSchema.Conversions} MODIFY COLUMN value Float32"));
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiment = DemoExperiments.For(scale, generator.Truth)[0];
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+
+        var outcome = await service.ExecuteAsync(run.Id);
+
+        Assert.Equal(AnalysisOutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("'value'", outcome.Reason);
+        var recorded = await store.GetRunAsync(run.Id);
+        Assert.Equal(RunStatus.Failed, recorded!.Status);
+        Assert.Equal(RunStage.ContractCheck, recorded.Stage);
+        Assert.Empty(await store.ListResultsAsync(experiment.Id));
+    }
+
+    [Fact]
+    public async Task AMissingDayDefersTheRunAndPublishesNothing()
+    {
+        var scale = DemoScale.Demo with { Users = 500, PreDays = 8, ExperimentDays = 4 };
+        var generator = new DemoDataGenerator(scale);
+        var missing = scale.ExperimentStart.AddDays(2);
+        await using var db = await server.CreateDatabaseAsync("freshness");
+        var log = new ExperimentEventLog(db.Client);
+        await log.InsertImpressionsAsync(generator.Impressions().Where(i => DateOnly.FromDateTime(i.EventTime) != missing));
+        await log.InsertConversionsAsync(generator.Conversions().Where(c => DateOnly.FromDateTime(c.EventTime) != missing));
+        await log.InsertExposuresAsync(generator.Exposures());
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiment = DemoExperiments.For(scale, generator.Truth)[0];
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+
+        var outcome = await service.ExecuteAsync(run.Id);
+
+        Assert.Equal(AnalysisOutcomeKind.Deferred, outcome.Kind);
+        Assert.Contains(missing.ToString("yyyy-MM-dd"), outcome.Reason);
+        Assert.Equal(RunStatus.Deferred, (await store.GetRunAsync(run.Id))!.Status);
+        Assert.Empty(await store.ListResultsAsync(experiment.Id));
+    }
+
+    [Fact]
+    public async Task AnUnknownMetricFailsTheContract()
+    {
+        var scale = DemoScale.Demo with { Users = 200, PreDays = 8, ExperimentDays = 2 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("metric");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiment = DemoExperiments.For(scale, generator.Truth)[0] with
+        {
+            Metrics = [new MetricDefinition("dwell_time", Engine.AbTesting.MetricKind.Mean)],
+            Guardrails = [],
+        };
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+        var outcome = await service.ExecuteAsync(run.Id);
+        Assert.Equal(AnalysisOutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("dwell_time", outcome.Reason);
+    }
+}
