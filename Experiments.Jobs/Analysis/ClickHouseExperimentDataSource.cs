@@ -17,7 +17,12 @@ namespace Experiments.Jobs.Analysis;
 /// metrics are named <c>a_per_b</c> (<c>clicks_per_impression</c>, <c>revenue_per_conversion</c>, …). A name the
 /// logs do not have fails the contract with a message listing the known ones.
 /// </remarks>
-public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, FreshnessRule? freshness = null) : IExperimentDataSource
+/// <param name="client">The ClickHouse client.</param>
+/// <param name="freshness">The freshness rule of the contract check.</param>
+/// <param name="granularity">How mean metrics read the post-exposure window: whole days from the rollup (the
+/// default, cheap) or exact from raw events.</param>
+public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, FreshnessRule? freshness = null,
+    PostExposureGranularity granularity = PostExposureGranularity.Day) : IExperimentDataSource
 {
     private readonly ExperimentStatisticsQueries _queries = new(client);
 
@@ -110,7 +115,7 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         DateRange window, CancellationToken cancellationToken)
     {
         var source = Single(metric);
-        var result = await _queries.CupedStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, cancellationToken).ConfigureAwait(false);
+        var result = await _queries.CupedStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, granularity, cancellationToken).ConfigureAwait(false);
         var variants = result.ToMeanVariants();
         if (!metric.Cuped)
             variants = variants.Select(v => v with { Statistics = v.Statistics.WithoutCovariates() }).ToList();

@@ -81,3 +81,17 @@ public sealed record PrePeriod
     /// <summary>The day after the last (exclusive).</summary>
     public DateOnly End { get; }
 }
+
+/// <summary>How finely a unit's post-exposure window starts.</summary>
+public enum PostExposureGranularity
+{
+    /// <summary>From the exposure's second, reading raw events: exact, and as costly as a scan of the window's raw rows.</summary>
+    Exact,
+
+    /// <summary>
+    /// From the start of the exposure's UTC day, reading the user × day rollup only. Events earlier on the exposure
+    /// day count too; they happened before the unit saw either variant, so they are independent of the assignment:
+    /// the lift stays unbiased and only a little noise is added. This is what makes analyses of large logs cheap.
+    /// </summary>
+    Day,
+}

@@ -26,6 +26,24 @@ namespace Experiments.Jobs.ClickHouse;
 public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
 {
     /// <summary>
+    /// Per-variant CUPED sums with the post-exposure metric read from the user × day rollup over whole days from
+    /// each unit's exposure day (see <see cref="PostExposureGranularity.Day"/>): the fast path for large logs.
+    /// </summary>
+    public async Task<CupedStatistics> CupedStatisticsAsync(string experimentId, ExperimentMetric metric, AnalysisWindow window,
+        PrePeriod prePeriod, ExperimentMetric? covariate, PostExposureGranularity granularity, CancellationToken cancellationToken = default)
+    {
+        if (granularity == PostExposureGranularity.Exact)
+            return await CupedStatisticsAsync(experimentId, metric, window, prePeriod, covariate, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(experimentId);
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(prePeriod);
+        if (window.Start.TimeOfDay != TimeSpan.Zero || window.End.TimeOfDay != TimeSpan.Zero)
+            throw new ArgumentException("Day granularity needs a window of whole UTC days.", nameof(window));
+        var result = await client.QueryJsonAsync(CupedFromRollupSql(experimentId, metric, window, prePeriod, covariate ?? metric), cancellationToken).ConfigureAwait(false);
+        return new CupedStatistics(result.Rows.Select(ReadCupedSums).ToArray(), result.Statistics);
+    }
+
+    /// <summary>
     /// Per-variant n, Σy, Σy², Σx, Σx², Σxy, Σm, Σxm, Σmy of <paramref name="metric"/> with the
     /// pre-period covariate <paramref name="covariate"/> (by default the same metric).
     /// </summary>
@@ -195,6 +213,45 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
             FROM
             (
                 {UnitValuesSql(experimentId, window, [metric])}
+            )
+            ALL LEFT JOIN
+            (
+                {PrePeriodSql(experimentId, prePeriod, covariate)}
+            ) USING user_id
+        )
+        GROUP BY variant
+        ORDER BY variant
+        """);
+
+    /// <summary>
+    /// The CUPED sums with each unit's post-exposure value summed over the user × day rollup from its exposure
+    /// day to the window's last day, so no raw event is read.
+    /// </summary>
+    internal static ClickHouseSql CupedFromRollupSql(string experimentId, ExperimentMetric metric, AnalysisWindow window, PrePeriod prePeriod, ExperimentMetric covariate) =>
+        ClickHouseSql.Format($"""
+        SELECT variant,
+               {CupedSumsSql}
+        FROM
+        (
+            SELECT variant, y, pre_value AS x, toFloat64(1 - has_pre) AS m
+            FROM
+            (
+                SELECT user_id, variant, y
+                FROM
+                (
+                    {UnitsSql(experimentId, window)}
+                )
+                ALL LEFT JOIN
+                (
+                    SELECT user_id, toFloat64(sum({MetricSource.Of(metric).RollupValue})) AS y
+                    FROM {ExperimentSchema.UserDayRollup}
+                    GLOBAL ANY INNER JOIN
+                    (
+                        {ExposedAtSql(experimentId)}
+                    ) USING user_id
+                    WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
+                    GROUP BY user_id
+                ) USING user_id
             )
             ALL LEFT JOIN
             (
