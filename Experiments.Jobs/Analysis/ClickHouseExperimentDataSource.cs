@@ -79,6 +79,10 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
             required.Add(new RequiredColumn(ExperimentSchema.Exposures.Name, "first_exposure_time", "DateTime('UTC')"));
         }
 
+        // The freshness check reads day counts from the geo × day rollup.
+        required.Add(new RequiredColumn(ExperimentSchema.GeoDayRollup.Name, "date", "Date"));
+        foreach (var table in rawTables)
+            required.Add(new RequiredColumn(ExperimentSchema.GeoDayRollup.Name, table == ExperimentSchema.Conversions.Name ? "conversions" : "impressions", "UInt64"));
         var tables = required.Select(r => r.Table).Distinct(StringComparer.Ordinal).ToList();
         var columns = await client.QueryJsonAsync(ClickHouseSql.Format($"""
             SELECT table, name, type FROM system.columns
@@ -94,12 +98,14 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         // against the trailing days (the pre-period counts as trailing days).
         var rule = freshness ?? FreshnessRule.Default;
         var from = window.Start.AddDays(-rule.TrailingDays);
+        // Day counts come from the geo × day rollup, which the materialized views fill as rows arrive: the same
+        // counts as the raw tables for a few thousand rows read instead of every event.
         foreach (var table in rawTables.Order(StringComparer.Ordinal))
         {
-            var identifier = table == ExperimentSchema.Conversions.Name ? ExperimentSchema.Conversions : ExperimentSchema.Impressions;
+            var counted = table == ExperimentSchema.Conversions.Name ? ClickHouseSql.Format($"conversions") : ClickHouseSql.Format($"impressions");
             var volumes = await client.QueryJsonAsync(ClickHouseSql.Format($"""
-                SELECT toString(toDate(event_time)) AS day, count() AS n FROM {identifier}
-                WHERE event_time >= {from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)} AND event_time < {window.End.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)}
+                SELECT toString(date) AS day, toUInt64(sum({counted})) AS n FROM {ExperimentSchema.GeoDayRollup}
+                WHERE date >= {from} AND date <= {window.End}
                 GROUP BY day
                 """), cancellationToken).ConfigureAwait(false);
             cost += new ReadCost(volumes.Statistics.RowsRead, volumes.Statistics.BytesRead);
@@ -137,6 +143,11 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         DateRange window, CancellationToken cancellationToken)
     {
         var source = Single(metric);
+        if (granularity == PostExposureGranularity.Day)
+        {
+            var daily = await _queries.DailyCumulativeFromRollupAsync(experiment.Id, source, Window(window), cancellationToken).ConfigureAwait(false);
+            return new DataRead<IReadOnlyList<DailyStatistics>>(daily.Looks.Select(l => new DailyStatistics(l.Day, l.Variants)).ToList(), Cost(daily.Cost));
+        }
         var result = await _queries.DailyCumulativeStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, cancellationToken).ConfigureAwait(false);
         var looks = result.Looks.Select(l => new DailyStatistics(l.Day,
             l.ToMeanVariants().Select(v => v with { Statistics = v.Statistics.WithoutCovariates() }).ToList())).ToList();

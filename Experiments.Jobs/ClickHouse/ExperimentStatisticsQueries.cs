@@ -262,6 +262,92 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         ORDER BY variant
         """);
 
+    /// <summary>
+    /// Daily cumulative looks read from the user × day rollup at day granularity, without expanding unit-days into
+    /// cutoffs: with y_u(d) a unit's value up to day d, Σ_u y_u(d) and Σ_u y_u(d)² grow each day by Σ_u v_{u,d} and
+    /// Σ_u (2·v_{u,d}·y_u(d−1) + v_{u,d}²), which need only each unit's running sum (sumMap + arrayCumSum per unit).
+    /// Units count from their exposure day; no covariate sums (the sequential path is unadjusted).
+    /// </summary>
+    public async Task<DailyRollupLooks> DailyCumulativeFromRollupAsync(string experimentId,
+        ExperimentMetric metric, AnalysisWindow window, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        ArgumentNullException.ThrowIfNull(window);
+        int days = window.LastDay.DayNumber - window.FirstDay.DayNumber + 1;
+        var increments = await client.QueryJsonAsync(ClickHouseSql.Format($"""
+            SELECT variant, t, sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq
+            FROM
+            (
+                SELECT variant, keys, vals, arrayCumSum(vals) AS cums
+                FROM
+                (
+                    SELECT user_id, variant
+                    FROM
+                    (
+                        {UnitsSql(experimentId, window)}
+                    )
+                )
+                ANY INNER JOIN
+                (
+                    SELECT user_id, kv.1 AS keys, kv.2 AS vals
+                    FROM
+                    (
+                        SELECT user_id, sumMap([toUInt32(date - {window.FirstDay})], [toFloat64({MetricSource.Of(metric).RollupValue})]) AS kv
+                        FROM {ExperimentSchema.UserDayRollup}
+                        GLOBAL ANY INNER JOIN
+                        (
+                            {ExposedAtSql(experimentId)}
+                        ) USING user_id
+                        WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
+                        GROUP BY user_id
+                    )
+                ) USING user_id
+            )
+            ARRAY JOIN keys AS t, vals AS v, cums AS c
+            GROUP BY variant, t
+            """), cancellationToken).ConfigureAwait(false);
+        var arrivals = await client.QueryJsonAsync(ClickHouseSql.Format($"""
+            SELECT variant, toUInt32(greatest(toDate(exposed_at), {window.FirstDay}) - {window.FirstDay}) AS t, count() AS n
+            FROM
+            (
+                {UnitsSql(experimentId, window)}
+            )
+            GROUP BY variant, t
+            """), cancellationToken).ConfigureAwait(false);
+
+        var variants = arrivals.Rows.Select(r => r.GetProperty("variant").GetString()!)
+            .Concat(increments.Rows.Select(r => r.GetProperty("variant").GetString()!)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var n = variants.ToDictionary(v => v, _ => new double[days]);
+        var sum = variants.ToDictionary(v => v, _ => new double[days]);
+        var squares = variants.ToDictionary(v => v, _ => new double[days]);
+        foreach (var r in arrivals.Rows)
+            n[r.GetProperty("variant").GetString()!][r.GetProperty("t").GetClickHouseInt64()] += r.GetProperty("n").GetClickHouseInt64();
+        foreach (var r in increments.Rows)
+        {
+            string variant = r.GetProperty("variant").GetString()!;
+            long t = r.GetProperty("t").GetClickHouseInt64();
+            sum[variant][t] += r.GetProperty("sum_v").GetClickHouseDouble();
+            squares[variant][t] += r.GetProperty("sum_dsq").GetClickHouseDouble();
+        }
+        var looks = new List<DailyLook>(days);
+        var running = variants.ToDictionary(v => v, _ => (N: 0.0, Y: 0.0, Y2: 0.0));
+        for (int d = 0; d < days; d++)
+        {
+            foreach (var v in variants)
+            {
+                var (rn, ry, ry2) = running[v];
+                running[v] = (rn + n[v][d], ry + sum[v][d], ry2 + squares[v][d]);
+            }
+            if (variants.Any(v => running[v].N > 0))
+                looks.Add(new DailyLook(window.FirstDay.AddDays(d), variants.Where(v => running[v].N > 0)
+                    .Select(v => new MeanVariant(v, new SufficientStatistics((long)running[v].N, running[v].Y, Math.Max(running[v].Y2, running[v].Y * running[v].Y / running[v].N), field: $"variants[{v}]")))
+                    .ToArray()));
+        }
+        var cost = new ClickHouseQueryStatistics(increments.Statistics.RowsRead + arrivals.Statistics.RowsRead,
+            increments.Statistics.BytesRead + arrivals.Statistics.BytesRead, increments.Statistics.Elapsed + arrivals.Statistics.Elapsed);
+        return new DailyRollupLooks(looks, cost);
+    }
+
     internal static ClickHouseSql RatioSql(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator, AnalysisWindow window) =>
         ClickHouseSql.Format($"""
         SELECT variant,

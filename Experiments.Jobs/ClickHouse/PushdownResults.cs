@@ -92,3 +92,13 @@ public sealed record GeoDayPanel(DateOnly Start, DateOnly End, IReadOnlyList<str
     public IReadOnlyList<PanelRow> ToPanelRows() =>
         Observations.Select(o => new PanelRow(o.Geo, o.Date.DayNumber - Start.DayNumber + 1, o.Outcome, [o.Spend])).ToArray();
 }
+
+/// <summary>One day's cumulative look: every variant's statistics up to the day's end.</summary>
+/// <param name="Day">The last day included.</param>
+/// <param name="Variants">The engine's input for the look (no covariates).</param>
+public sealed record DailyLook(DateOnly Day, IReadOnlyList<MeanVariant> Variants);
+
+/// <summary>Daily cumulative looks read from the user × day rollup, and what the queries cost.</summary>
+/// <param name="Looks">One look per day from the first exposure on.</param>
+/// <param name="Cost">Rows and bytes the server read, and its time.</param>
+public sealed record DailyRollupLooks(IReadOnlyList<DailyLook> Looks, ClickHouseQueryStatistics Cost);
