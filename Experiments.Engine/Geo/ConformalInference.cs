@@ -147,7 +147,7 @@ internal sealed class ConformalInference
         };
     }
 
-    private static (double Lower, double Upper) Invert(Func<double, double> pValue, double estimate, double scale, double alpha)
+    internal static (double Lower, double Upper) Invert(Func<double, double> pValue, double estimate, double scale, double alpha)
     {
         if (!(scale > 0))
             scale = Math.Max(1e-12, Math.Abs(estimate) * 1e-3);
@@ -197,7 +197,7 @@ internal sealed class ConformalInference
         return result;
     }
 
-    private static int[][] RandomPermutations(int count, int draws, int seed)
+    internal static int[][] RandomPermutations(int count, int draws, int seed)
     {
         var rng = new Random(seed);
         var result = new int[draws + 1][];

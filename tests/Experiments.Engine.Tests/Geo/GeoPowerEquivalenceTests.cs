@@ -1,0 +1,61 @@
+using Experiments.Engine.Geo;
+using Experiments.Engine.SyntheticControl;
+using Experiments.Engine.Tests.SyntheticControl;
+using Xunit.Abstractions;
+
+namespace Experiments.Engine.Tests.Geo;
+
+public class GeoPowerEquivalenceTests(ITestOutputHelper output)
+{
+    private static readonly Panel PreTest = ReferenceData.GeoLiftPreTest();
+
+    /// <summary>The history up to <paramref name="end"/> (a position) with the treated markets multiplied by 1 + e from <paramref name="start"/>.</summary>
+    internal static Panel Injected(Panel panel, IReadOnlyCollection<string> treated, int start, int end, double effect) =>
+        Panel.FromRows(panel.Units.SelectMany(u => Enumerable.Range(0, end).Select(t =>
+            new PanelRow(u, panel.Periods[t], panel.Outcome(u, panel.Periods[t]) * (treated.Contains(u) && t >= start ? 1 + effect : 1)))), panel.OutcomeName);
+
+    internal static GeoPowerCandidate Candidate(Panel panel, params string[] names)
+    {
+        var sorted = names.Order(StringComparer.Ordinal).ToArray();
+        return new GeoPowerCandidate(sorted, sorted.Select(n => panel.UnitIndex(n, "x")).ToArray(),
+            Enumerable.Range(0, panel.Units.Count).Where(u => !names.Contains(panel.Units[u])).ToArray());
+    }
+
+    [Theory]
+    [InlineData(GeoModel.SyntheticControl, 75, 90, 0.0, "chicago", "portland")]
+    [InlineData(GeoModel.SyntheticControl, 75, 90, 0.1, "chicago", "portland")]
+    [InlineData(GeoModel.SyntheticControl, 70, 80, -0.05, "cleveland", "oakland", "oklahoma city")]
+    [InlineData(GeoModel.Augmented, 75, 90, 0.05, "chicago", "portland")]
+    public void MatchesGeoExperimentOnOneWindow(GeoModel model, int start, int end, double effect, params string[] treated)
+    {
+        var history = new GeoPowerHistory(PreTest, true, [start, end]);
+        var simulator = new GeoPowerSimulator(history, true, model, 1000, 0.1);
+        var candidate = Candidate(PreTest, treated);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, end - start);
+        var panel = Injected(PreTest, treated, start, end, effect);
+        var spec = new GeoExperimentSpecification
+        {
+            TreatedUnits = treated, TreatmentStart = PreTest.Periods[start], Model = model, PointwiseIntervals = false,
+        };
+        var reference = GeoExperiment.Analyze(panel, spec);
+        candidate.Lambda = reference.RidgeLambda;
+
+        var weights = simulator.PreFitWeights(candidate, start, end, ws, out var fit);
+        var referenceWeights = reference.Weights.Select(w => w.Weight).ToArray();
+        double maxDiff = weights.Zip(referenceWeights, (a, b) => Math.Abs(a - b)).Max();
+        int d = end - start;
+        double att = (fit.GapAtZero + effect * fit.TreatedWindowSum) / d;
+        output.WriteLine($"weights max diff {maxDiff:E2}; ATT {att:F6} vs {reference.Effect.Estimate:F6}; L2 {Math.Sqrt(fit.L2Squared):F6} vs {reference.L2Imbalance:F6}; scaled {Math.Sqrt(fit.L2Squared / fit.UniformL2Squared):F6} vs {reference.ScaledL2Imbalance:F6}");
+        Assert.True(maxDiff < 1e-7, $"weights differ by {maxDiff}");
+        Assert.Equal(reference.Effect.Estimate, att, 1e-7 * Math.Max(1, Math.Abs(att)));
+        Assert.Equal(reference.L2Imbalance, Math.Sqrt(fit.L2Squared), 1e-6 * reference.L2Imbalance);
+        Assert.Equal(reference.ScaledL2Imbalance, Math.Sqrt(fit.L2Squared / fit.UniformL2Squared), 1e-8);
+
+        // The same permutations as GeoExperiment's: each draw's images of the window positions.
+        var permutations = ConformalInference.RandomPermutations(end, 1000, new ConformalOptions().Seed);
+        var selections = permutations.Skip(1).SelectMany(p => p[start..end]).ToArray();
+        double p = simulator.PValue(candidate, start, end, effect, 0, ConformalStatistic.SumOfAbsoluteResiduals, selections, 1000, 0, ws);
+        output.WriteLine($"p {p:F4} vs {reference.Effect.PValue:F4}");
+        Assert.Equal(reference.Effect.PValue, p, 1e-12);
+    }
+}
