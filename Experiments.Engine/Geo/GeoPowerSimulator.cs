@@ -170,20 +170,30 @@ internal sealed class GeoPowerSimulator
     /// test of a constant effect θ with the statistic |Σû| inverted from the point estimate (the same stepping and
     /// bisection, <see cref="ConformalInference.Invert"/>), widened to contain the estimate.
     /// </summary>
-    public (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, ulong seed, GeoPowerWorkspace ws)
+    public (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, ulong seed, GeoPowerWorkspace ws) =>
+        Interval(candidate, start, end, seed, null, 0, ws);
+
+    /// <summary>The interval with given permutation draws (see <see cref="PValue"/>), or the seeded ones when null.</summary>
+    internal (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, ulong seed, int[]? selections, int draws,
+        GeoPowerWorkspace ws)
     {
         var b = ws.For(candidate.Donors.Length);
         int duration = end - start;
         double cbar = TreatedSeries(candidate, end, ws);
         var fit = PreFit(candidate, start, end, cbar, b, ws);
-        DrawSelections(seed, start, end, ws);
+        if (selections is null)
+        {
+            DrawSelections(seed, start, end, ws);
+            selections = ws.Selections;
+            draws = Draws(end);
+        }
         double treatedSum = PrepareTest(candidate, start, end, cbar, fit.TreatedWindowSum, b);
         double att = fit.GapAtZero / duration;
         double scale = Math.Max(fit.PreRmspe / Math.Sqrt(duration), 1e-9 * Math.Max(1, Math.Abs(att)));
         double PValue(double theta)
         {
             TestFit(candidate, start, end, 0, theta, cbar, treatedSum, fit.TreatedWindowSum, b, ws);
-            return PermutationPValue(start, end, ConformalStatistic.AbsoluteSum, ws.Selections, Draws(end), ws);
+            return PermutationPValue(start, end, ConformalStatistic.AbsoluteSum, selections, draws, ws);
         }
         var (lower, upper) = ConformalInference.Invert(PValue, att, scale, _alpha);
         return (att, Math.Min(lower, att), Math.Max(upper, att));
@@ -210,7 +220,7 @@ internal sealed class GeoPowerSimulator
         return PermutationPValue(start, end, statistic, selections, draws, ws);
     }
 
-    /// <summary>The donor weights of the last fit (the pre-period fit after <see cref="PreFitWeights"/>).</summary>
+    /// <summary>The weights (γ) of the pre-period fit of one window, and what the window yields; for tests.</summary>
     internal double[] PreFitWeights(GeoPowerCandidate candidate, int start, int end, GeoPowerWorkspace ws, out GeoPowerWindowFit fit)
     {
         var b = ws.For(candidate.Donors.Length);

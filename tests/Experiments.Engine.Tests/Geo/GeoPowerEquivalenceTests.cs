@@ -58,4 +58,52 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
         output.WriteLine($"p {p:F4} vs {reference.Effect.PValue:F4}");
         Assert.Equal(reference.Effect.PValue, p, 1e-12);
     }
+
+    /// <summary>
+    /// The interval GeoExperiment reports for the ATT (the |Σû| test inverted from the estimate) comes out the same from
+    /// the fast path given the same permutations: both bisect to 1e-4 of the scale, so the ends agree far closer than that.
+    /// </summary>
+    [Theory]
+    [InlineData(GeoModel.SyntheticControl, 75, 90, "chicago", "portland")]
+    [InlineData(GeoModel.SyntheticControl, 60, 70, "austin", "baton rouge", "los angeles")]
+    [InlineData(GeoModel.Augmented, 75, 90, "chicago", "portland")]
+    public void IntervalMatchesGeoExperiment(GeoModel model, int start, int end, params string[] treated)
+    {
+        var history = new GeoPowerHistory(PreTest, true, [start, end]);
+        var simulator = new GeoPowerSimulator(history, true, model, 1000, 0.1);
+        var candidate = Candidate(PreTest, treated);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, end - start);
+        var reference = GeoExperiment.Analyze(Injected(PreTest, treated, start, end, 0), new GeoExperimentSpecification
+        {
+            TreatedUnits = treated, TreatmentStart = PreTest.Periods[start], Model = model, PointwiseIntervals = false,
+        });
+        candidate.Lambda = reference.RidgeLambda;
+        var permutations = ConformalInference.RandomPermutations(end, 1000, new ConformalOptions().Seed);
+        var selections = permutations.Skip(1).SelectMany(p => p[start..end]).ToArray();
+        var (estimate, lower, upper) = simulator.Interval(candidate, start, end, 0, selections, 1000, ws);
+        output.WriteLine($"ATT {estimate:F4} [{lower:F4}, {upper:F4}] vs {reference.Effect.Estimate:F4} [{reference.Effect.Lower:F4}, {reference.Effect.Upper:F4}]");
+        double tolerance = 1e-6 * (reference.Effect.Upper - reference.Effect.Lower);
+        Assert.Equal(reference.Effect.Estimate, estimate, 1e-9 * Math.Max(1, Math.Abs(estimate)));
+        Assert.Equal(reference.Effect.Lower, lower, tolerance);
+        Assert.Equal(reference.Effect.Upper, upper, tolerance);
+    }
+
+    /// <summary>augsynth's cross-validated ridge penalty, computed in J × J form, is the one GeoExperiment chooses.</summary>
+    [Theory]
+    [InlineData(75, "chicago", "portland")]
+    [InlineData(50, "austin", "baton rouge", "los angeles", "miami")]
+    public void RidgePenaltyMatchesGeoExperiment(int cut, params string[] treated)
+    {
+        var history = new GeoPowerHistory(PreTest, true, [cut]);
+        var simulator = new GeoPowerSimulator(history, true, GeoModel.Augmented, 1000, 0.1);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, 1);
+        double lambda = simulator.ChooseLambda(Candidate(PreTest, treated), cut, ws);
+        var reference = GeoExperiment.Analyze(PreTest, new GeoExperimentSpecification
+        {
+            TreatedUnits = treated, TreatmentStart = PreTest.Periods[cut], TreatmentEnd = PreTest.Periods[cut], Model = GeoModel.Augmented,
+            PointwiseIntervals = false, Alpha = 0.5,
+        });
+        output.WriteLine($"λ {lambda:G10} vs {reference.RidgeLambda:G10}");
+        Assert.Equal(reference.RidgeLambda!.Value, lambda, 1e-9 * lambda);
+    }
 }
