@@ -2,8 +2,8 @@ namespace Experiments.Engine.Geo;
 
 /// <summary>
 /// The power analysis's source of randomness: SplitMix64 (Steele, Lea &amp; Flood 2014, "Fast splittable
-/// pseudorandom number generators", OOPSLA), seeded per simulated test from the analysis seed and the test's
-/// identity, so every test draws the same numbers whichever thread runs it and whatever else is simulated.
+/// pseudorandom number generators", OOPSLA), seeded per test window from the analysis seed and the window's duration
+/// and end, so every window draws the same numbers whichever thread draws them and whatever else is simulated.
 /// Bounded integers use Lemire's multiply-and-reject method (Lemire 2019, "Fast random integer generation in an
 /// interval", ACM TOMACS 29(1)), which is exactly uniform.
 /// </summary>
@@ -13,30 +13,12 @@ internal struct GeoPowerRandom
 
     public GeoPowerRandom(ulong seed) => _state = seed;
 
-    /// <summary>A seed for one simulated test from the analysis seed and the test's parts, mixed in turn.</summary>
-    public static ulong Seed(int seed, ulong candidateKey, int duration, int windowEnd)
+    /// <summary>The seed of one test window's permutation draws, from the analysis seed, the duration and the window's end.</summary>
+    public static ulong Seed(int seed, int duration, int windowEnd)
     {
         ulong s = Mix(unchecked((ulong)seed) ^ 0x5DEECE66DUL);
-        s = Mix(s ^ candidateKey);
         s = Mix(s ^ (ulong)(uint)duration);
         return Mix(s ^ ((ulong)(uint)windowEnd << 32));
-    }
-
-    /// <summary>A 64-bit FNV-1a hash of the names in order, separated by a character no market name uses.</summary>
-    public static ulong Key(IEnumerable<string> names)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (var name in names)
-        {
-            foreach (char ch in name)
-            {
-                hash ^= ch;
-                hash *= 1099511628211UL;
-            }
-            hash ^= 0xFFFF;
-            hash *= 1099511628211UL;
-        }
-        return hash;
     }
 
     public ulong Next()

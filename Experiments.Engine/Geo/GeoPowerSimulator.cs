@@ -11,7 +11,6 @@ internal sealed class GeoPowerCandidate
         Names = names;
         Treated = treated;
         Donors = donors;
-        Key = GeoPowerRandom.Key(names);
     }
 
     /// <summary>The treated markets' names, sorted ordinally.</summary>
@@ -22,9 +21,6 @@ internal sealed class GeoPowerCandidate
 
     /// <summary>Positions of the donors (every other market) in panel order.</summary>
     public int[] Donors { get; }
-
-    /// <summary>A hash of the names, part of every simulated test's seed.</summary>
-    public ulong Key { get; }
 
     /// <summary>The ridge penalty for the augmented model, fixed per candidate; null for plain SCM.</summary>
     public double? Lambda { get; set; }
@@ -43,24 +39,18 @@ internal sealed class GeoPowerWorkspace
 {
     private readonly Dictionary<int, DonorBuffers> _buffers = [];
 
-    public GeoPowerWorkspace(int periods, int permutations, int maxDuration)
+    public GeoPowerWorkspace(int periods)
     {
         Treated = new double[periods];
         Fitted = new double[periods];
         Residuals = new double[periods];
         Magnitudes = new double[periods];
-        Shuffle = new int[periods];
-        Undo = new int[maxDuration];
-        Selections = new int[Math.Max(permutations, periods) * maxDuration];
     }
 
     public double[] Treated { get; }
     public double[] Fitted { get; }
     public double[] Residuals { get; }
     public double[] Magnitudes { get; }
-    public int[] Shuffle { get; }
-    public int[] Undo { get; }
-    public int[] Selections { get; }
 
     public DonorBuffers For(int donors)
     {
@@ -112,7 +102,6 @@ internal sealed class GeoPowerSimulator
     private readonly GeoModel _model;
     private readonly int _permutations;
     private readonly double _alpha;
-    private readonly int _maxAtLeast;
     private readonly bool _movingBlock;
 
     public GeoPowerSimulator(GeoPowerHistory history, bool fixedEffects, GeoModel model, int permutations, double alpha,
@@ -123,12 +112,8 @@ internal sealed class GeoPowerSimulator
         _model = model;
         _permutations = permutations;
         _alpha = alpha;
-        _maxAtLeast = MaxAtLeast(permutations, alpha);
         _movingBlock = permutation == ConformalPermutation.MovingBlock;
     }
-
-    /// <summary>The number of draws besides the identity for a window ending at <paramref name="end"/>.</summary>
-    private int Draws(int end) => _movingBlock ? end - 1 : _permutations;
 
     /// <summary>
     /// The largest m with m / (K + 1) ≤ α: the test rejects when the identity and the draws at least as extreme as
@@ -147,20 +132,19 @@ internal sealed class GeoPowerSimulator
 
     /// <summary>
     /// Simulates one test window [start, end): fits the pre-period, then for each effect injects it, runs the
-    /// conformal test of no effect (Σ|û| over the window, <paramref name="seed"/>-drawn permutations shared by all
-    /// effects) and writes whether it rejects at α into <paramref name="rejected"/>.
+    /// conformal test of no effect (Σ|û| over the window, with the window's permutation <paramref name="draws"/>,
+    /// the same for every effect) and writes whether it rejects at α into <paramref name="rejected"/>.
     /// </summary>
-    public GeoPowerWindowFit Simulate(GeoPowerCandidate candidate, int start, int end, ulong seed, IReadOnlyList<double> effects, Span<bool> rejected, GeoPowerWorkspace ws)
+    public GeoPowerWindowFit Simulate(GeoPowerCandidate candidate, int start, int end, int[] draws, IReadOnlyList<double> effects, Span<bool> rejected, GeoPowerWorkspace ws)
     {
         var b = ws.For(candidate.Donors.Length);
         double cbar = TreatedSeries(candidate, end, ws);
         var fit = PreFit(candidate, start, end, cbar, b, ws);
-        DrawSelections(seed, start, end, ws);
         double treatedSum = PrepareTest(candidate, start, end, cbar, fit.TreatedWindowSum, b);
         for (int i = 0; i < effects.Count; i++)
         {
             TestFit(candidate, start, end, effects[i], 0, cbar, treatedSum, fit.TreatedWindowSum, b, ws);
-            rejected[i] = Rejects(start, end, ws);
+            rejected[i] = Rejects(start, end, draws, ws);
         }
         return fit;
     }
@@ -170,30 +154,19 @@ internal sealed class GeoPowerSimulator
     /// test of a constant effect θ with the statistic |Σû| inverted from the point estimate (the same stepping and
     /// bisection, <see cref="ConformalInference.Invert"/>), widened to contain the estimate.
     /// </summary>
-    public (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, ulong seed, GeoPowerWorkspace ws) =>
-        Interval(candidate, start, end, seed, null, 0, ws);
-
-    /// <summary>The interval with given permutation draws (see <see cref="PValue"/>), or the seeded ones when null.</summary>
-    internal (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, ulong seed, int[]? selections, int draws,
-        GeoPowerWorkspace ws)
+    public (double Estimate, double Lower, double Upper) Interval(GeoPowerCandidate candidate, int start, int end, int[] draws, GeoPowerWorkspace ws)
     {
         var b = ws.For(candidate.Donors.Length);
         int duration = end - start;
         double cbar = TreatedSeries(candidate, end, ws);
         var fit = PreFit(candidate, start, end, cbar, b, ws);
-        if (selections is null)
-        {
-            DrawSelections(seed, start, end, ws);
-            selections = ws.Selections;
-            draws = Draws(end);
-        }
         double treatedSum = PrepareTest(candidate, start, end, cbar, fit.TreatedWindowSum, b);
         double att = fit.GapAtZero / duration;
         double scale = Math.Max(fit.PreRmspe / Math.Sqrt(duration), 1e-9 * Math.Max(1, Math.Abs(att)));
         double PValue(double theta)
         {
             TestFit(candidate, start, end, 0, theta, cbar, treatedSum, fit.TreatedWindowSum, b, ws);
-            return PermutationPValue(start, end, ConformalStatistic.AbsoluteSum, selections, draws, ws);
+            return PermutationPValue(start, end, ConformalStatistic.AbsoluteSum, draws, ws);
         }
         var (lower, upper) = ConformalInference.Invert(PValue, att, scale, _alpha);
         return (att, Math.Min(lower, att), Math.Max(upper, att));
@@ -201,23 +174,17 @@ internal sealed class GeoPowerSimulator
 
     /// <summary>
     /// The full conformal p-value of "the effect is θ in every test period" after injecting <paramref name="effect"/>,
-    /// with the given draws (each the d periods a permutation sends to the test window, in window order) or the
-    /// seeded ones. For tests that compare this path with <see cref="ConformalInference"/>.
+    /// with the given draws (each the d periods a permutation sends to the window's positions, in window order).
+    /// For tests that compare this path with <see cref="ConformalInference"/>.
     /// </summary>
-    internal double PValue(GeoPowerCandidate candidate, int start, int end, double effect, double theta, ConformalStatistic statistic, int[]? selections, int draws, ulong seed, GeoPowerWorkspace ws)
+    internal double PValue(GeoPowerCandidate candidate, int start, int end, double effect, double theta, ConformalStatistic statistic, int[] draws, GeoPowerWorkspace ws)
     {
         var b = ws.For(candidate.Donors.Length);
         double cbar = TreatedSeries(candidate, end, ws);
         var fit = PreFit(candidate, start, end, cbar, b, ws);
-        if (selections is null)
-        {
-            DrawSelections(seed, start, end, ws);
-            selections = ws.Selections;
-            draws = Draws(end);
-        }
         double treatedSum = PrepareTest(candidate, start, end, cbar, fit.TreatedWindowSum, b);
         TestFit(candidate, start, end, effect, theta, cbar, treatedSum, fit.TreatedWindowSum, b, ws);
-        return PermutationPValue(start, end, statistic, selections, draws, ws);
+        return PermutationPValue(start, end, statistic, draws, ws);
     }
 
     /// <summary>The weights (γ) of the pre-period fit of one window, and what the window yields; for tests.</summary>
@@ -489,25 +456,27 @@ internal sealed class GeoPowerSimulator
     }
 
     /// <summary>
-    /// K draws of the d periods a uniformly random permutation of [0, end) sends to the window's d positions (a
-    /// partial Fisher–Yates shuffle from the top, undone after each draw): the statistic only sums over those
-    /// positions, so this is the iid permutation test of <see cref="ConformalInference"/> at O(K·d) cost.
+    /// The permutation draws of the window [start, end): for each permutation, the d periods it sends to the window's
+    /// d positions, stored draw after draw. Iid: K uniformly random permutations of [0, end), drawn by a partial
+    /// Fisher–Yates shuffle from the top (undone after each draw) — the statistic only sums over those positions, so
+    /// this is <see cref="ConformalInference"/>'s iid test at O(K·d) cost. Moving blocks: the end − 1 cyclic shifts
+    /// other than the identity. The identity itself is always counted separately.
     /// </summary>
-    private void DrawSelections(ulong seed, int start, int end, GeoPowerWorkspace ws)
+    public int[] Draws(ulong seed, int start, int end)
     {
         int duration = end - start;
         if (_movingBlock)
         {
-            // The cyclic shifts 1..end−1 of the time index (the identity is counted separately).
+            var shifts = new int[(end - 1) * duration];
             for (int shift = 1; shift < end; shift++)
                 for (int i = 0; i < duration; i++)
-                    ws.Selections[(shift - 1) * duration + i] = (start + i + shift) % end;
-            return;
+                    shifts[(shift - 1) * duration + i] = (start + i + shift) % end;
+            return shifts;
         }
         var rng = new GeoPowerRandom(seed);
-        var shuffle = ws.Shuffle;
-        var undo = ws.Undo;
-        var selections = ws.Selections;
+        var shuffle = new int[end];
+        var undo = new int[duration];
+        var selections = new int[_permutations * duration];
         for (int t = 0; t < end; t++)
             shuffle[t] = t;
         for (int k = 0; k < _permutations; k++)
@@ -527,36 +496,47 @@ internal sealed class GeoPowerSimulator
                 (shuffle[position], shuffle[undo[i]]) = (shuffle[undo[i]], shuffle[position]);
             }
         }
+        return selections;
     }
 
     /// <summary>Whether p ≤ α for S = Σ_{t∈test}|û_t|, stopping as soon as the draws at least as extreme exceed α(K + 1).</summary>
-    private bool Rejects(int start, int end, GeoPowerWorkspace ws)
+    private bool Rejects(int start, int end, int[] selections, GeoPowerWorkspace ws)
     {
         int duration = end - start;
         var m = ws.Magnitudes;
-        var selections = ws.Selections;
         double observed = 0;
         for (int t = start; t < end; t++)
             observed += m[t];
         double threshold = observed - 1e-12 * Math.Abs(observed);
-        int draws = Draws(end);
-        int maxAtLeast = _movingBlock ? MaxAtLeast(draws, _alpha) : _maxAtLeast;
+        int draws = selections.Length / duration;
+        int maxAtLeast = MaxAtLeast(draws, _alpha);
         int atLeast = 1; // the identity
+        ReadOnlySpan<double> magnitudes = m.AsSpan(0, end);
         for (int k = 0; k < draws; k++)
         {
-            int offset = k * duration;
-            double s = 0;
-            for (int i = 0; i < duration; i++)
-                s += m[selections[offset + i]];
-            if (s >= threshold && ++atLeast > maxAtLeast)
+            // Four independent partial sums: one running sum would wait on each add's latency.
+            var draw = new ReadOnlySpan<int>(selections, k * duration, duration);
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 4 <= draw.Length; i += 4)
+            {
+                s0 += magnitudes[draw[i]];
+                s1 += magnitudes[draw[i + 1]];
+                s2 += magnitudes[draw[i + 2]];
+                s3 += magnitudes[draw[i + 3]];
+            }
+            for (; i < draw.Length; i++)
+                s0 += magnitudes[draw[i]];
+            if ((s0 + s1) + (s2 + s3) >= threshold && ++atLeast > maxAtLeast)
                 return false;
         }
         return true;
     }
 
-    private static double PermutationPValue(int start, int end, ConformalStatistic statistic, int[] selections, int draws, GeoPowerWorkspace ws)
+    private static double PermutationPValue(int start, int end, ConformalStatistic statistic, int[] selections, GeoPowerWorkspace ws)
     {
         int duration = end - start;
+        int draws = selections.Length / duration;
         var r = ws.Residuals;
         double Statistic(int offset)
         {

@@ -31,7 +31,7 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
         var history = new GeoPowerHistory(PreTest, true, [start, end]);
         var simulator = new GeoPowerSimulator(history, true, model, 1000, 0.1);
         var candidate = Candidate(PreTest, treated);
-        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, end - start);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count);
         var panel = Injected(PreTest, treated, start, end, effect);
         var spec = new GeoExperimentSpecification
         {
@@ -54,7 +54,7 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
         // The same permutations as GeoExperiment's: each draw's images of the window positions.
         var permutations = ConformalInference.RandomPermutations(end, 1000, new ConformalOptions().Seed);
         var selections = permutations.Skip(1).SelectMany(p => p[start..end]).ToArray();
-        double p = simulator.PValue(candidate, start, end, effect, 0, ConformalStatistic.SumOfAbsoluteResiduals, selections, 1000, 0, ws);
+        double p = simulator.PValue(candidate, start, end, effect, 0, ConformalStatistic.SumOfAbsoluteResiduals, selections, ws);
         output.WriteLine($"p {p:F4} vs {reference.Effect.PValue:F4}");
         Assert.Equal(reference.Effect.PValue, p, 1e-12);
     }
@@ -72,7 +72,7 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
         var history = new GeoPowerHistory(PreTest, true, [start, end]);
         var simulator = new GeoPowerSimulator(history, true, model, 1000, 0.1);
         var candidate = Candidate(PreTest, treated);
-        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, end - start);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count);
         var reference = GeoExperiment.Analyze(Injected(PreTest, treated, start, end, 0), new GeoExperimentSpecification
         {
             TreatedUnits = treated, TreatmentStart = PreTest.Periods[start], Model = model, PointwiseIntervals = false,
@@ -80,7 +80,7 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
         candidate.Lambda = reference.RidgeLambda;
         var permutations = ConformalInference.RandomPermutations(end, 1000, new ConformalOptions().Seed);
         var selections = permutations.Skip(1).SelectMany(p => p[start..end]).ToArray();
-        var (estimate, lower, upper) = simulator.Interval(candidate, start, end, 0, selections, 1000, ws);
+        var (estimate, lower, upper) = simulator.Interval(candidate, start, end, selections, ws);
         output.WriteLine($"ATT {estimate:F4} [{lower:F4}, {upper:F4}] vs {reference.Effect.Estimate:F4} [{reference.Effect.Lower:F4}, {reference.Effect.Upper:F4}]");
         double tolerance = 1e-6 * (reference.Effect.Upper - reference.Effect.Lower);
         Assert.Equal(reference.Effect.Estimate, estimate, 1e-9 * Math.Max(1, Math.Abs(estimate)));
@@ -96,7 +96,7 @@ public class GeoPowerEquivalenceTests(ITestOutputHelper output)
     {
         var history = new GeoPowerHistory(PreTest, true, [cut]);
         var simulator = new GeoPowerSimulator(history, true, GeoModel.Augmented, 1000, 0.1);
-        var ws = new GeoPowerWorkspace(PreTest.Periods.Count, 1000, 1);
+        var ws = new GeoPowerWorkspace(PreTest.Periods.Count);
         double lambda = simulator.ChooseLambda(Candidate(PreTest, treated), cut, ws);
         var reference = GeoExperiment.Analyze(PreTest, new GeoExperimentSpecification
         {
