@@ -21,7 +21,8 @@ public sealed record GeoPowerSpecification
 
     /// <summary>
     /// Relative effects to inject (0.05 = +5%): each treated market's outcome is multiplied by 1 + e in the test
-    /// window. Finite, greater than −1, distinct. Include 0 to measure the false-positive rate.
+    /// window, so the outcome must be non-negative (conversions, sales). Finite, greater than −1, distinct. Include 0
+    /// to measure the false-positive rate.
     /// </summary>
     public required IReadOnlyList<double> EffectSizes { get; init; }
 
@@ -96,12 +97,12 @@ public sealed record GeoPowerWindow(int Duration, int FirstPeriod, int LastPerio
 /// <param name="Detections">Windows where the test rejected at α and the estimate had the sign of e (at e = 0: every rejection).</param>
 /// <param name="Power">Detections / simulations; at e = 0 the false-positive rate.</param>
 /// <param name="RejectionRate">Share of windows with p ≤ α whatever the estimate's sign.</param>
-/// <param name="MeanEstimatedLift">Mean over windows of the estimated lift Σ(ȳ − ŷ)/Σŷ over the window (0.05 = +5%), GeoExperiment's lift.</param>
-/// <param name="LiftBias">MeanEstimatedLift − e: the estimator's bias in lift; at e = 0, GeoLift's "abs_lift_in_zero" with its sign.</param>
+/// <param name="MeanEstimatedLift">Mean over windows of the estimated lift Σ(ȳ − ŷ)/Σŷ over the window (0.05 = +5%), GeoExperiment's lift; null when some window's counterfactual total is not positive (the lift is undefined there).</param>
+/// <param name="LiftBias">MeanEstimatedLift − e: the estimator's bias in lift; at e = 0, GeoLift's "abs_lift_in_zero" with its sign. Null with the lift.</param>
 /// <param name="MeanEstimatedEffect">Mean estimated ATT (per treated market per period).</param>
 /// <param name="MeanInjectedEffect">Mean injected ATT, e·Σȳ/d over the window.</param>
 public sealed record GeoPowerCell(double EffectSize, int Simulations, int Detections, double Power, double RejectionRate,
-    double MeanEstimatedLift, double LiftBias, double MeanEstimatedEffect, double MeanInjectedEffect);
+    double? MeanEstimatedLift, double? LiftBias, double MeanEstimatedEffect, double MeanInjectedEffect);
 
 /// <summary>One design — a candidate treated set run for one duration — with its power curve and ranking figures.</summary>
 /// <param name="Rank">1 for the best design (see <see cref="GeoPower"/> for the order).</param>
@@ -117,7 +118,7 @@ public sealed record GeoPowerCell(double EffectSize, int Simulations, int Detect
 /// <param name="Investment">Cost per incremental unit × |MDE| × the treated markets' mean total outcome over a window: the spend a test at the MDE needs; null without a cost or an MDE.</param>
 /// <param name="WithinBudget">Whether <paramref name="Investment"/> is within the budget; null without a budget.</param>
 /// <param name="ExpectedIntervalWidth">Mean over windows, with no effect injected, of the width of the (1 − α) conformal interval for the ATT that <see cref="GeoExperiment"/> reports; null when not computed.</param>
-/// <param name="ExpectedRelativeIntervalWidth">The same width over the mean counterfactual per period (comparable with effect sizes); null when not computed.</param>
+/// <param name="ExpectedRelativeIntervalWidth">The same width over the mean counterfactual per period (comparable with effect sizes); null when not computed or the counterfactual is not positive.</param>
 /// <param name="Cells">The power curve: one cell per effect, in the order given.</param>
 public sealed record GeoPowerDesign(int Rank, IReadOnlyList<string> TreatedUnits, int Duration, double? MinimumDetectableEffect, double? PowerAtMinimumDetectableEffect,
     double? FalsePositiveRate, double ScaledL2Imbalance, double L2Imbalance, double TreatedShare, double? RidgeLambda, double? Investment, bool? WithinBudget,
@@ -200,7 +201,7 @@ public static class GeoPower
     /// <param name="panel">The history: no treatment in it.</param>
     /// <param name="specification">What to simulate.</param>
     /// <exception cref="StatisticsInputException">
-    /// Candidates missing, both kinds given or empty (<c>candidateSets</c>); an unknown or repeated market, a repeated
+    /// A negative or all-zero outcome (<c>panel</c>); candidates missing, both kinds given or empty (<c>candidateSets</c>); an unknown or repeated market, a repeated
     /// set or a set leaving no donor (<c>candidateSets</c>); bad sizes (<c>treatedCounts</c>); no, repeated or
     /// non-positive durations, or one longer than the history allows after the minimum pre-period (<c>durations</c>);
     /// windows reaching before the minimum pre-period (<c>windows</c>); fewer than 4 minimum pre-periods
@@ -307,6 +308,7 @@ public static class GeoPower
                     double effect = effects[e];
                     int detections = 0, rejections = 0;
                     double lift = 0, att = 0, injected = 0;
+                    bool liftDefined = true;
                     for (int w = 0; w < windows; w++)
                     {
                         var fit = fits[first + w];
@@ -319,12 +321,13 @@ public static class GeoPower
                             if (effect == 0 || Math.Sign(gap) == Math.Sign(effect))
                                 detections++;
                         }
+                        liftDefined &= counterfactual > 0;
                         lift += gap / counterfactual;
                         att += gap / durations[d];
                         injected += effect * fit.TreatedWindowSum / durations[d];
                     }
                     cells[e] = new GeoPowerCell(effect, windows, detections, detections / (double)windows, rejections / (double)windows,
-                        lift / windows, lift / windows - effect, att / windows, injected / windows);
+                        liftDefined ? lift / windows : null, liftDefined ? lift / windows - effect : null, att / windows, injected / windows);
                     if (e == zeroIndex)
                     {
                         zeroRejections += rejections;
@@ -390,7 +393,7 @@ public static class GeoPower
                     level += (fit.TreatedWindowSum - fit.GapAtZero) / durations[x.Duration];
                 }
                 width = sum / windows;
-                relative = width / (level / windows);
+                relative = level > 0 ? width / (level / windows) : null;
             }
             var candidate = candidates[x.Candidate];
             result.Add(new GeoPowerDesign(r + 1, candidate.Names, durations[x.Duration], x.Mde?.EffectSize, x.Mde?.Power, x.FalsePositiveRate,
@@ -450,6 +453,18 @@ public static class GeoPower
     private static void Validate(Panel panel, GeoPowerSpecification spec)
     {
         int periods = panel.Periods.Count;
+        double total = 0;
+        for (int u = 0; u < panel.Units.Count; u++)
+            for (int t = 0; t < periods; t++)
+            {
+                double y = panel.OutcomeAt(u, t);
+                if (y < 0)
+                    throw new StatisticsInputException("panel",
+                        $"Market '{panel.Units[u]}' has a negative outcome in period {panel.Periods[t]}; relative effects need a non-negative outcome such as conversions or sales.");
+                total += y;
+            }
+        if (!(total > 0))
+            throw new StatisticsInputException("panel", "Every outcome in the history is zero, so no relative effect can be injected.");
         if (!(spec.Alpha > 0 && spec.Alpha < 1))
             throw new StatisticsInputException("alpha", $"alpha must lie strictly between 0 and 1 (got {spec.Alpha}).");
         if (!(spec.TargetPower > 0 && spec.TargetPower <= 1))

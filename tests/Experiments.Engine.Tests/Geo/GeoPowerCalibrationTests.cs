@@ -155,7 +155,7 @@ public class GeoPowerCalibrationTests(ITestOutputHelper output)
                 {
                     var key = (design.Duration, cell.EffectSize);
                     detections[key] = detections.GetValueOrDefault(key) + cell.Detections;
-                    lift[key] = lift.GetValueOrDefault(key) + cell.MeanEstimatedLift * cell.Simulations;
+                    lift[key] = lift.GetValueOrDefault(key) + cell.MeanEstimatedLift!.Value * cell.Simulations;
                 }
             tests += SingleMarkets.Count * 4;
         }

@@ -43,7 +43,7 @@ public class GeoPowerTests(ITestOutputHelper output)
         output.WriteLine($"d {duration}: ATT {cell.MeanEstimatedEffect:F4}, lift {cell.MeanEstimatedLift:F8}, scaled L2 {design.ScaledL2Imbalance:F7}, investment {design.Investment:F2}, MDE {design.MinimumDetectableEffect}");
         Assert.Equal(["chicago", "portland"], design.TreatedUnits);
         Assert.Equal(att, cell.MeanEstimatedEffect, 1e-4);
-        Assert.Equal(lift, cell.MeanEstimatedLift, 1e-8);
+        Assert.Equal(lift, cell.MeanEstimatedLift!.Value, 1e-8);
         Assert.Equal(scaledL2, design.ScaledL2Imbalance, 1e-7);
         Assert.Equal(0.10, design.MinimumDetectableEffect); // both detected in the one window: equal magnitudes, the positive wins the tie
         Assert.Equal(investment, design.Investment!.Value, 1e-2);
@@ -52,7 +52,7 @@ public class GeoPowerTests(ITestOutputHelper output)
             var plus = design.Cells[1];
             Assert.Equal(290.007, plus.MeanEstimatedEffect, 1e-3);
             Assert.Equal(8700, plus.MeanEstimatedEffect * 2 * 15, 1.0);
-            Assert.InRange(plus.MeanEstimatedLift, 0.1005, 0.1015);
+            Assert.InRange(plus.MeanEstimatedLift!.Value, 0.1005, 0.1015);
             // Injected ATT is linear in e, and the estimate moves with it one for one.
             Assert.Equal(-cell.MeanInjectedEffect, plus.MeanInjectedEffect, 1e-9);
             Assert.Equal(plus.MeanInjectedEffect - cell.MeanInjectedEffect, plus.MeanEstimatedEffect - cell.MeanEstimatedEffect, 1e-9);
@@ -84,7 +84,7 @@ public class GeoPowerTests(ITestOutputHelper output)
             output.WriteLine($"#{d.Rank} {string.Join(", ", d.TreatedUnits)}, {d.Duration} days: MDE {d.MinimumDetectableEffect:P0} (power {d.PowerAtMinimumDetectableEffect:F2}), " +
                 $"power at 0 {d.FalsePositiveRate:F2}, scaled L2 {d.ScaledL2Imbalance:F4}, interval width {d.ExpectedIntervalWidth:F1} ({d.ExpectedRelativeIntervalWidth:P1}), " +
                 $"share {d.TreatedShare:P1}, investment {d.Investment:F0}; power curve {string.Join(" ", d.Cells.Select(c => $"{c.EffectSize:P0}:{c.Power:F2}"))}; " +
-                $"lift bias {string.Join(" ", d.Cells.Select(c => c.LiftBias.ToString("+0.000;-0.000")))}");
+                $"lift bias {string.Join(" ", d.Cells.Select(c => c.LiftBias!.Value.ToString("+0.000;-0.000")))}");
         output.WriteLine("MDEs: " + string.Join(", ", result.Designs.GroupBy(d => d.MinimumDetectableEffect).OrderBy(g => g.Key ?? 9).Select(g => $"{g.Key?.ToString("P0") ?? "none"} × {g.Count()}")));
 
         Assert.Equal(result.CandidateSetCount * 2, result.Designs.Count);
@@ -106,7 +106,7 @@ public class GeoPowerTests(ITestOutputHelper output)
             Assert.InRange(d.MinimumDetectableEffect!.Value, 0.05, 0.10);
             Assert.InRange(d.FalsePositiveRate!.Value, 0, 0.2);
             // Biased less than the effect it claims to detect.
-            Assert.All(d.Cells, c => Assert.True(Math.Abs(c.LiftBias) < d.MinimumDetectableEffect!.Value, $"bias {c.LiftBias} at {c.EffectSize}"));
+            Assert.All(d.Cells, c => Assert.True(Math.Abs(c.LiftBias!.Value) < d.MinimumDetectableEffect!.Value, $"bias {c.LiftBias} at {c.EffectSize}"));
             Assert.NotNull(d.ExpectedIntervalWidth);
             // The 90% interval is wide enough that an effect at the MDE is detected, and not absurdly wide.
             Assert.InRange(d.ExpectedRelativeIntervalWidth!.Value, 0.01, 4 * d.MinimumDetectableEffect!.Value);
@@ -225,6 +225,8 @@ public class GeoPowerTests(ITestOutputHelper output)
         Assert.Equal("intervalDesigns", Field(valid with { IntervalDesigns = -1 }));
         Assert.Equal("maximumFalsePositiveRate", Field(valid with { MaximumFalsePositiveRate = 0 }));
         Assert.Equal("maxDegreeOfParallelism", Field(valid with { MaxDegreeOfParallelism = 0 }));
+        var negative = Panel.FromRows(PreTest.Units.SelectMany(u => PreTest.Periods.Select(p => new PanelRow(u, p, u == "reno" && p == 3 ? -1 : PreTest.Outcome(u, p)))), "Y");
+        Assert.Equal("panel", Assert.Throws<StatisticsInputException>(() => GeoPower.Analyze(negative, valid)).Field);
     }
 
     /// <summary>
