@@ -325,8 +325,8 @@ internal sealed class GeoPowerSimulator
             b.Injection[a] = cross * inv + cbar * windowSum - b.Mu[a] * treatedWindowSum;
             b.Shift[a] = windowSum - duration * b.Mu[a];
         }
-        if (_model == GeoModel.Augmented)
-            FactorRidge(b, candidate.Lambda!.Value);
+        if (_model == GeoModel.Augmented && candidate.Lambda > 0)
+            FactorRidge(b, candidate.Lambda.Value);
         return treatedSum;
     }
 
@@ -376,12 +376,15 @@ internal sealed class GeoPowerSimulator
         b.Solver.Solve(op, b.W, warmStart);
     }
 
-    /// <summary>γ = w for SCM; γ = w + (CHC + λI)⁻¹C(f − Hw) for the ridge-augmented model.</summary>
+    /// <summary>
+    /// γ = w for SCM; γ = w + (CHC + λI)⁻¹C(f − Hw) for the ridge-augmented model. λ is 0 only when the donors'
+    /// centred paths do not vary (CHC = 0: one donor, or identical donors), and then there is nothing to correct.
+    /// </summary>
     private void Weights(DonorBuffers b, double? lambda, bool factor)
     {
         int j = b.J;
         Array.Copy(b.W, b.Gamma, j);
-        if (_model != GeoModel.Augmented)
+        if (_model != GeoModel.Augmented || !(lambda > 0))
             return;
         if (factor)
             FactorRidge(b, lambda!.Value);
