@@ -581,8 +581,8 @@ internal sealed class GeoPowerSimulator
         TreatedSeries(candidate, cut, ws);
         double treatedSum = Gram(candidate, cut, b, b.Mu, out _);
         double mean = _fixedEffects ? treatedSum / cut : 0;
-        var full = Matrix<double>.Build.Dense(j, j, (a, c) => b.H[a * j + c]);
-        var centred = Centre(full);
+        var centred = Matrix<double>.Build.Dense(j, j);
+        Centre(b.H, j, b.Row, centred);
         double largest = Math.Max(0, centred.Evd(Symmetricity.Symmetric).EigenValues.Real().Maximum());
         var lambdas = Enumerable.Range(0, 21).Select(k => largest * Math.Pow(1e-8, k / 20.0)).ToArray();
         if (!(largest > 0) || cut < 3)
@@ -595,6 +595,8 @@ internal sealed class GeoPowerSimulator
         int holdouts = cut - 1;
         var errors = new double[lambdas.Length, holdouts];
         var a0 = new double[j];
+        var v = Vector<double>.Build.Dense(j);
+        var heldOut = Vector<double>.Build.Dense(j);
         for (int i = 0; i < holdouts; i++)
         {
             double aMean = 0;
@@ -613,11 +615,10 @@ internal sealed class GeoPowerSimulator
             }
             Array.Copy(start, b.W, j);
             Solve(b, warmStart: true);
-            var kept = Matrix<double>.Build.Dense(j, j, (a, c) => b.H[a * j + c]);
-            var evd = Centre(kept).Evd(Symmetricity.Symmetric);
+            Centre(b.H, j, b.Row, centred);
+            var evd = centred.Evd(Symmetricity.Symmetric);
             var q = evd.EigenVectors;
             var eigen = evd.EigenValues.Real();
-            var v = Vector<double>.Build.Dense(j);
             double vMean = 0;
             for (int a = 0; a < j; a++)
             {
@@ -628,7 +629,6 @@ internal sealed class GeoPowerSimulator
                 vMean += s;
             }
             vMean /= j;
-            var heldOut = Vector<double>.Build.Dense(j);
             double baseline = bi - aMean;
             for (int a = 0; a < j; a++)
             {
@@ -669,12 +669,21 @@ internal sealed class GeoPowerSimulator
         return chosen;
     }
 
-    /// <summary>CMC with C = I − 11ᵀ/J: the Gram matrix of the donor paths centred across donors.</summary>
-    private static Matrix<double> Centre(Matrix<double> m)
+    /// <summary>CHC with C = I − 11ᵀ/J (H row-major J × J): the Gram matrix of the donor paths centred across donors.</summary>
+    private static void Centre(double[] h, int j, double[] rowMeans, Matrix<double> result)
     {
-        int j = m.RowCount;
-        var rowMeans = m.RowSums() / j;
-        double grand = rowMeans.Sum() / j;
-        return Matrix<double>.Build.Dense(j, j, (a, c) => m[a, c] - rowMeans[a] - rowMeans[c] + grand);
+        double grand = 0;
+        for (int a = 0; a < j; a++)
+        {
+            double s = 0;
+            for (int c = 0; c < j; c++)
+                s += h[a * j + c];
+            rowMeans[a] = s / j;
+            grand += rowMeans[a];
+        }
+        grand /= j;
+        for (int a = 0; a < j; a++)
+            for (int c = 0; c < j; c++)
+                result[a, c] = h[a * j + c] - rowMeans[a] - rowMeans[c] + grand;
     }
 }
