@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Starts the Experiments service on embedded defaults and runs a demo workload against it:
-# an A/B analysis with CUPED and a power plan, posted as a notebook would. The service keeps
-# running until Ctrl-C. Address: URLS (default http://127.0.0.1:5080).
+# Starts the Experiments service with a demo workload, on embedded defaults:
+#  1. a private ClickHouse server on loopback (Debian's clickhouse-server, installed when missing) holding
+#     generated impression logs: 40,000 users over 42 days with an A/B test (+5% conversions), an A/A test
+#     and a geo campaign (+18% in 5 markets); loaded once (about a minute), kept in .data/;
+#  2. the API on http://127.0.0.1:5080 (URLS to change it), hosting the durable job scheduler, with its
+#     results store in a SQLite file under .data/;
+#  3. the demo experiments registered and analysed as jobs, and their published results printed, next to
+#     the effects the generator put in, plus the stateless notebook endpoints' examples from demo/.
+# The service keeps running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")"
 urls="${URLS:-http://127.0.0.1:5080}"
@@ -9,24 +15,64 @@ base="${urls%%;*}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build Experiments.Api -c Release -nologo -v quiet
-dotnet run --project Experiments.Api -c Release --no-build -- --urls "$urls" &
-service=$!
-trap 'kill $service 2>/dev/null || true' EXIT INT TERM
+dotnet build Experiments.Jobs -c Release -nologo -v quiet
 
-for _ in $(seq 1 60); do
+clickhouse=$(scripts/clickhouse.sh start)
+echo "ClickHouse: $clickhouse"
+service=""
+cleanup() {
+  [ -n "$service" ] && kill "$service" 2>/dev/null || true
+  scripts/clickhouse.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT INT TERM
+
+loaded=$(curl -fsS "${clickhouse}?query=SELECT%20count()%20FROM%20demo.impressions" 2>/dev/null || echo 0)
+if [ ! -f .data/demo/truth.json ] || [ "${loaded:-0}" -eq 0 ]; then
+  echo "Generating the demo logs (about a minute)…"
+  dotnet run --project Experiments.Jobs -c Release --no-build -- generate-demo --clickhouse "$clickhouse" --database demo --out .data/demo
+fi
+
+ClickHouse__Endpoint="$clickhouse" ClickHouse__Database=demo ResultsStore__ConnectionString="Data Source=$PWD/.data/experiments.db" \
+  dotnet run --project Experiments.Api -c Release --no-build -- --urls "$urls" &
+service=$!
+for _ in $(seq 1 120); do
   curl -fsS "$base/health" >/dev/null 2>&1 && break
   sleep 0.5
 done
 curl -fsS "$base/health" >/dev/null || { echo "The service did not start."; exit 1; }
 
 echo
-echo "== Demo: A/B test with CUPED (demo/ab-example.json) =="
+echo "== The effects the generator put in =="
+cat .data/demo/truth.json
+echo
+for definition in .data/demo/*.json; do
+  id=$(basename "$definition" .json)
+  [ "$id" = truth ] && continue
+  curl -fsS -X PUT "$base/api/v1/experiments/$id" -H 'Content-Type: application/json' --data @"$definition" >/dev/null
+  run=$(curl -fsS -X POST "$base/api/v1/experiments/$id/analyses" -H 'Content-Type: application/json' -d '{}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+  echo "== $id: analysis run $run =="
+  status=queued
+  for _ in $(seq 1 240); do
+    status=$(curl -fsS "$base/api/v1/runs/$run" | sed -E 's/.*"status":"([^"]+)".*/\1/')
+    case "$status" in succeeded|failed|deferred) break ;; esac
+    sleep 0.5
+  done
+  echo "run status: $status"
+  curl -fsS "$base/api/v1/runs/$run"
+  echo
+  echo "-- published results --"
+  curl -fsS "$base/api/v1/experiments/$id/results" | head -c 3000
+  echo
+  echo
+done
+
+echo "== Notebook endpoints: A/B test with CUPED from sums (demo/ab-example.json) =="
 curl -sS -X POST "$base/api/v1/stats/ab" -H 'Content-Type: application/json' --data @demo/ab-example.json
 echo
 echo
-echo "== Demo: power plan (demo/power-example.json) =="
+echo "== Notebook endpoints: power plan (demo/power-example.json) =="
 curl -sS -X POST "$base/api/v1/stats/power" -H 'Content-Type: application/json' --data @demo/power-example.json
 echo
 echo
-echo "Service on $base — OpenAPI at $base/openapi/v1.json. Ctrl-C stops it."
+echo "Service on $base — OpenAPI at $base/openapi/v1.json, experiments at $base/api/v1/experiments. Ctrl-C stops it."
 wait "$service"

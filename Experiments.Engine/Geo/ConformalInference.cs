@@ -31,7 +31,7 @@ internal enum ConformalStatistic
 /// <param name="Permutation">Which permutations.</param>
 /// <param name="IidPermutations">How many random permutations for <see cref="ConformalPermutation.Iid"/>.</param>
 /// <param name="Seed">Seed of the random permutations.</param>
-public sealed record ConformalOptions(ConformalPermutation Permutation = ConformalPermutation.Iid, int IidPermutations = 1000, int Seed = 20210101);
+public sealed record ConformalOptions(ConformalPermutation Permutation = ConformalPermutation.MovingBlock, int IidPermutations = 1000, int Seed = 20210101);
 
 /// <summary>
 /// Conformal inference for the effect of a treatment on one (possibly averaged) treated series
@@ -138,7 +138,7 @@ internal sealed class ConformalInference
         };
     }
 
-    private static (double Lower, double Upper) Invert(Func<double, double> pValue, double estimate, double scale, double alpha)
+    internal static (double Lower, double Upper) Invert(Func<double, double> pValue, double estimate, double scale, double alpha)
     {
         if (!(scale > 0))
             scale = Math.Max(1e-12, Math.Abs(estimate) * 1e-3);
@@ -188,7 +188,7 @@ internal sealed class ConformalInference
         return result;
     }
 
-    private static int[][] RandomPermutations(int count, int draws, int seed)
+    internal static int[][] RandomPermutations(int count, int draws, int seed)
     {
         var rng = new Random(seed);
         var result = new int[draws + 1][];

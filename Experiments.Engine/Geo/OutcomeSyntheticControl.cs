@@ -101,7 +101,7 @@ internal static class OutcomeSyntheticControl
     /// and its ridge correction are fitted on the other periods, and the held-out period is predicted. The chosen λ
     /// is the largest whose mean squared error is within one standard error of the smallest.
     /// </summary>
-    private static double ChooseLambda(Matrix<double> design, Vector<double> target)
+    internal static double ChooseLambda(Matrix<double> design, Vector<double> target)
     {
         int t0 = design.RowCount, j = design.ColumnCount;
         // Centre across donors once, as augsynth does before cross-validating.

@@ -125,9 +125,14 @@ internal static class ReferenceData
     };
 
     /// <summary>GeoLift_Test: dates mapped to time 1..105 in date order, as GeoLift's GeoDataRead does.</summary>
-    public static Panel GeoLiftTest()
+    public static Panel GeoLiftTest() => GeoLift("GeoLift_Test.csv");
+
+    /// <summary>GeoLift_PreTest (the history before the walkthrough's test): time 1..90.</summary>
+    public static Panel GeoLiftPreTest() => GeoLift("GeoLift_PreTest.csv");
+
+    private static Panel GeoLift(string file)
     {
-        var lines = File.ReadAllLines(DataPath("GeoLift_Test.csv"));
+        var lines = File.ReadAllLines(DataPath(file));
         var header = SplitCsv(lines[0]);
         var records = lines.Skip(1).Where(l => l.Length > 0).Select(SplitCsv).ToArray();
         var dateColumn = Array.IndexOf(header, "date");
