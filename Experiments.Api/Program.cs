@@ -1,14 +1,23 @@
+using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
+using Experiments.Api.PublishedResults;
+using Experiments.Api.Runs;
 using Experiments.Api.Statistics;
 using Experiments.Engine;
+using Experiments.Jobs.Scheduling;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddExperimentsJobsDefaults();
 
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
 builder.Services.AddOpenApi();
+// The results store, the analysis service and the queue. By default this process also runs the
+// scheduler (one process does everything); with Jobs:RunScheduler=false it only enqueues, and workers
+// (dotnet run --project Experiments.Jobs) sharing the database execute the runs.
+builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: builder.Configuration.GetValue("Jobs:RunScheduler", true));
 
 var app = builder.Build();
 
@@ -18,6 +27,9 @@ app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok", EngineInfo.Version))).WithTags("Service");
 app.MapStatistics();
+app.MapExperiments();
+app.MapRuns();
+app.MapPublishedResults();
 
 app.Run();
 

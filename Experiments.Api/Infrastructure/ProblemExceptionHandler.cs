@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Experiments.Engine;
+using Experiments.Jobs.Results;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -7,7 +8,8 @@ namespace Experiments.Api.Infrastructure;
 
 /// <summary>
 /// Turns exceptions into RFC 7807 problem details: bad input (the engine's
-/// <see cref="StatisticsInputException"/>, unreadable JSON, a wrong content type) becomes a 4xx
+/// <see cref="StatisticsInputException"/>, an experiment definition's
+/// <see cref="ExperimentDefinitionException"/>, unreadable JSON, a wrong content type) becomes a 4xx
 /// naming the field; anything else is a 500 that says nothing about internals.
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
@@ -17,6 +19,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         var problem = exception switch
         {
             StatisticsInputException input => Invalid(input.Field, input.Message),
+            ExperimentDefinitionException definition => Invalid(definition.Field, definition.Message),
             BadHttpRequestException { InnerException: JsonException json } => Invalid(JsonField(json), JsonMessage(json)),
             BadHttpRequestException bad => new ProblemDetails
             {

@@ -118,12 +118,22 @@ public sealed record ExperimentDefinition
     public DateTimeOffset FinalAfter =>
         new(ExperimentWindow.End.AddDays(1 + ConversionWindowDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
+    /// <summary>What <see cref="IsValidId"/> accepts, as a sentence for people.</summary>
+    public const string IdRule = "The id must be 1–64 characters of lower-case letters, digits, '-' and '_'.";
+
+    /// <summary>
+    /// Whether <paramref name="id"/> can be an experiment's id. Every stored id passes, so a caller
+    /// can refuse any other text before it reaches the store.
+    /// </summary>
+    public static bool IsValidId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= 64 && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+
     /// <summary>Checks the definition; the exception names the first wrong field.</summary>
     /// <exception cref="ExperimentDefinitionException">A field is missing, malformed or inconsistent.</exception>
     public void Validate()
     {
-        if (string.IsNullOrEmpty(Id) || Id.Length > 64 || !Id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
-            throw new ExperimentDefinitionException("id", "The id must be 1–64 characters of lower-case letters, digits, '-' and '_'.");
+        if (!IsValidId(Id))
+            throw new ExperimentDefinitionException("id", IdRule);
         if (string.IsNullOrWhiteSpace(Name))
             throw new ExperimentDefinitionException("name", "Give the experiment a name.");
         if (!Enum.IsDefined(Type))

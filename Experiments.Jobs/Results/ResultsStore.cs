@@ -296,6 +296,33 @@ public sealed class ResultsStore(ResultsDatabase database, TimeProvider clock)
         return row?.ToResult();
     }
 
+    /// <summary>
+    /// The latest version of each metric's result of an experiment, by metric: one query, which
+    /// reads only the newest row of each metric however many versions were published.
+    /// </summary>
+    public async Task<IReadOnlyList<PublishedResult>> ListLatestResultsAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ResultRow>(new CommandDefinition($"""
+            SELECT {ResultColumns} FROM published_results r
+            WHERE experiment_id = @experimentId
+              AND version = (SELECT MAX(version) FROM published_results m WHERE m.experiment_id = r.experiment_id AND m.metric = r.metric)
+            ORDER BY metric
+            """, new { experimentId }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToResult()).ToList();
+    }
+
+    /// <summary>One version of one metric's result, or null.</summary>
+    public async Task<PublishedResult?> GetResultAsync(string experimentId, string metric, int version, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<ResultRow>(new CommandDefinition($"""
+            SELECT {ResultColumns} FROM published_results
+            WHERE experiment_id = @experimentId AND metric = @metric AND version = @version
+            """, new { experimentId, metric, version }, cancellationToken: cancellationToken));
+        return row?.ToResult();
+    }
+
     // ---- reports -----------------------------------------------------------------------------
 
     /// <summary>Stores a rendered report.</summary>

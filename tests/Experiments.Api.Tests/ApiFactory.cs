@@ -1,6 +1,80 @@
+using Experiments.Jobs.Analysis;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Experiments.Api.Tests;
 
-/// <summary>The whole API pipeline (routing, JSON, validation, problem details) in memory.</summary>
-public sealed class ApiFactory : WebApplicationFactory<Program>;
+/// <summary>
+/// The whole API pipeline (routing, JSON, validation, problem details) in memory, over a real results
+/// store: a SQLite file in a temporary folder of its own, removed with the factory. Like a scale-out
+/// API it only enqueues analyses (Jobs:RunScheduler=false), which is all the statistics and registry
+/// tests need; <see cref="SchedulerApiFactory"/> runs the scheduler in-process, as the service does by default.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "experiments-api-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The results store's file.</summary>
+    public string DatabaseFile => Path.Combine(_folder, "experiments.db");
+
+    /// <summary>The Quartz scheduler's name: one per factory, as Quartz keeps its schedulers by name in the process.</summary>
+    public string SchedulerName { get; } = $"api-tests-{Guid.NewGuid():N}";
+
+    /// <summary>The configuration a worker needs to share this API's results store and queue.</summary>
+    public IReadOnlyDictionary<string, string?> StoreSettings => new Dictionary<string, string?>
+    {
+        ["ResultsStore:Provider"] = "Sqlite",
+        ["ResultsStore:ConnectionString"] = $"Data Source={DatabaseFile}",
+        ["Jobs:SchedulerName"] = SchedulerName,
+        ["Jobs:ScheduleDailyAnalysis"] = "false",
+        ["Jobs:IdleWaitTime"] = "00:00:01",
+    };
+
+    /// <summary>Whether the API runs the scheduler in-process.</summary>
+    protected virtual bool RunScheduler => false;
+
+    /// <summary>The data source to register instead of the service's own, if any.</summary>
+    protected virtual IExperimentDataSource? DataSource => null;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in StoreSettings)
+            builder.UseSetting(key, value);
+        builder.UseSetting("Jobs:RunScheduler", RunScheduler ? "true" : "false");
+        if (DataSource is { } source)
+            builder.ConfigureTestServices(services =>
+            {
+                services.RemoveAll<IExperimentDataSource>();
+                services.AddSingleton(source);
+            });
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Never started: nothing was written.
+        }
+    }
+}
+
+/// <summary>The API as it runs by default: the scheduler in-process, the data source it registers itself.</summary>
+public class SchedulerApiFactory : ApiFactory
+{
+    protected override bool RunScheduler => true;
+}
+
+/// <summary>The API with the scheduler in-process and <see cref="FixedDataSource"/> as its data source.</summary>
+public sealed class FixedDataApiFactory : SchedulerApiFactory
+{
+    protected override IExperimentDataSource? DataSource { get; } = new FixedDataSource();
+}

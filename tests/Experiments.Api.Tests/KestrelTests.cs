@@ -7,63 +7,126 @@ namespace Experiments.Api.Tests;
 
 /// <summary>
 /// The service as a user starts it: its own process, Kestrel on the loopback address that
-/// <c>--urls</c> names, real sockets.
+/// <c>--urls</c> names, real sockets, the embedded defaults (the scheduler in-process) and only the
+/// results store's file moved to a temporary folder.
 /// </summary>
 public class KestrelTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task ServiceListensWhereUrlsSaysAndAnswersOverRealHttp()
     {
-        int port = FreePort();
-        string url = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Experiments.Api.dll"), "--urls", url])
+        await using var service = await ServiceProcess.StartAsync();
+        var client = service.Client;
+
+        using var content = new StringContent(
+            """{"variants":[{"name":"control","n":1000,"sumY":5000,"sumY2":40000},{"name":"treatment","n":1000,"sumY":5200,"sumY2":42000}]}""",
+            Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync("/api/v1/stats/ab", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"variant\":\"treatment\"", body);
+
+        // Structured analysis log with the engine version and stage durations.
+        await Task.Delay(200);
+        Assert.Contains("A/B analysis (single): metric Mean", service.Output);
+    }
+
+    [Fact]
+    public async Task ByDefaultOneProcessRegistersQueuesAndRunsAnalyses()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        var client = service.Client;
+
+        (await client.Put("/api/v1/experiments/one-process", TestExperiments.Json(TestExperiments.Checkout("one-process")))).Expect(HttpStatusCode.Created);
+        var queued = await client.Post("/api/v1/experiments/one-process/analyses");
+        queued.Expect(HttpStatusCode.Accepted);
+        var run = await client.WaitForRun(queued.Location!.OriginalString);
+
+        // Executed by the scheduler in this process; no data source is registered yet, and the run says so.
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("No experiment data source is configured", run["reason"]!.GetValue<string>());
+        Assert.True(File.Exists(service.DatabaseFile), $"the results store should be {service.DatabaseFile}");
+    }
+
+    /// <summary>The service in a process of its own, stopped and its results store deleted on dispose.</summary>
+    private sealed class ServiceProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output;
+        private readonly string _folder;
+
+        private ServiceProcess(Process process, StringBuilder output, string folder, HttpClient client)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+            _process = process;
+            _output = output;
+            _folder = folder;
+            Client = client;
+        }
+
+        public HttpClient Client { get; }
+
+        public string DatabaseFile => Path.Combine(_folder, "experiments.db");
+
+        public string Output
         {
-            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
-            HttpResponseMessage? health = null;
-            for (int attempt = 0; attempt < 100 && health is null; attempt++)
+            get { lock (_output) return _output.ToString(); }
+        }
+
+        public static async Task<ServiceProcess> StartAsync()
+        {
+            int port = FreePort();
+            string url = $"http://127.0.0.1:{port}";
+            string folder = Path.Combine(Path.GetTempPath(), "experiments-api-tests", Guid.NewGuid().ToString("N"));
+            var start = new ProcessStartInfo("dotnet",
+            [
+                Path.Combine(AppContext.BaseDirectory, "Experiments.Api.dll"), "--urls", url,
+                $"--ResultsStore:ConnectionString=Data Source={Path.Combine(folder, "experiments.db")}",
+            ])
             {
-                try { health = await client.GetAsync("/health"); }
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = AppContext.BaseDirectory,
+            };
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            var process = Process.Start(start)!;
+            var output = new StringBuilder();
+            process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var service = new ServiceProcess(process, output, folder,
+                new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) });
+
+            HttpResponseMessage? health = null;
+            for (int attempt = 0; attempt < 100 && health is null && !process.HasExited; attempt++)
+            {
+                try { health = await service.Client.GetAsync("/health"); }
                 catch (HttpRequestException) { await Task.Delay(200); }
             }
-            Assert.True(health is { StatusCode: HttpStatusCode.OK }, $"no health answer on {url}; output:\n{output}");
-
-            using var content = new StringContent(
-                """{"variants":[{"name":"control","n":1000,"sumY":5000,"sumY2":40000},{"name":"treatment","n":1000,"sumY":5200,"sumY2":42000}]}""",
-                Encoding.UTF8, "application/json");
-            using var response = await client.PostAsync("/api/v1/stats/ab", content);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            string body = await response.Content.ReadAsStringAsync();
-            Assert.Contains("\"variant\":\"treatment\"", body);
-
-            // Structured analysis log with the engine version and stage durations.
-            await Task.Delay(200);
-            lock (output)
-                Assert.Contains("A/B analysis (single): metric Mean", output.ToString());
+            if (health is not { StatusCode: HttpStatusCode.OK })
+            {
+                await service.DisposeAsync();
+                Assert.Fail($"no health answer on {url}; output:\n{service.Output}");
+            }
+            return service;
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            Client.Dispose();
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+            if (Directory.Exists(_folder))
+                Directory.Delete(_folder, recursive: true);
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

@@ -71,7 +71,11 @@ public class ResultsStoreTests
             Assert.NotEqual(versions[0].ResultJson, versions[1].ResultJson); // two more days of data
             Assert.Equal(new DateOnly(2024, 3, 11), versions[1].DataWindow.End);
             Assert.Equal(versions[1], await h.Store.GetLatestResultAsync("checkout", metric));
+            Assert.Equal(old, await h.Store.GetResultAsync("checkout", metric, 1));
+            Assert.Null(await h.Store.GetResultAsync("checkout", metric, 3));
         }
+        Assert.Equal(all.Where(r => r.Version == 2), await h.Store.ListLatestResultsAsync("checkout"));
+        Assert.Empty(await h.Store.ListLatestResultsAsync("tv-campaign"));
 
         // The key stops any writer from replacing a version, whatever SQL it sends.
         await using var connection = await h.Store.Database.OpenAsync();

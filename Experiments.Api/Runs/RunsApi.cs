@@ -1,0 +1,91 @@
+using Experiments.Api.Experiments;
+using Experiments.Api.Infrastructure;
+using Experiments.Jobs.Analysis;
+using Experiments.Jobs.Results;
+using Experiments.Jobs.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Experiments.Api.Runs;
+
+/// <summary>
+/// Analysis runs: queue one for an experiment, then poll it. The run executes on the Quartz scheduler,
+/// in this process by default or on a worker when the API only enqueues (Jobs:RunScheduler=false).
+/// </summary>
+public static class RunsApi
+{
+    /// <summary>What a run records as its trigger when the API queued it.</summary>
+    public const string Trigger = "api";
+
+    public static IEndpointRouteBuilder MapRuns(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1").WithTags("Analysis runs");
+        group.MapPost("/experiments/{id}/analyses", QueueAnalysis)
+            .WithSummary("Queue an analysis of an experiment")
+            .WithDescription("202 with the queued run and its Location. The optional body {\"window\": {\"start\", \"end\"}} picks the days; by default the experiment's first day to yesterday (UTC), at most its end plus the conversion window. 409 while another run of the experiment is queued, running or deferred, or before it has a complete day of data.");
+        group.MapGet("/experiments/{id}/runs", ListRuns)
+            .WithSummary("An experiment's runs, newest first");
+        group.MapGet("/runs/{runId}", GetRun)
+            .WithSummary("One run: status, stage, data window, parameters, rows and bytes read, engine version, stage durations, attempts, reason");
+        return app;
+    }
+
+    internal static async Task<Results<Accepted<RunResponse>, NotFoundProblem, ConflictProblem, ValidationProblem>> QueueAnalysis(
+        string id, AnalysisRequest? request, ResultsStore store, AnalysisService analysis, AnalysisQueue queue,
+        CancellationToken cancellationToken)
+    {
+        if (ExperimentIds.Malformed(id) is { } malformed)
+            return malformed;
+        if (await store.GetExperimentAsync(id, cancellationToken) is not { } experiment)
+            return ExperimentIds.Unknown(id);
+
+        DateRange? window = null;
+        if (request?.Window is { } requested)
+        {
+            window = requested.ToRange("window");
+            var lastDataDay = experiment.ExperimentWindow.End.AddDays(experiment.ConversionWindowDays);
+            if (window.Start < experiment.ExperimentWindow.Start)
+                return ApiProblems.Invalid("window.start", $"The window starts before the experiment does ({experiment.ExperimentWindow.Start:yyyy-MM-dd}).");
+            if (window.End > lastDataDay)
+                return ApiProblems.Invalid("window.end", $"The window ends after the experiment's last day of data ({lastDataDay:yyyy-MM-dd}: its end plus the conversion window).");
+        }
+        else if (analysis.DefaultWindow(experiment) is { } defaultWindow && defaultWindow.End < defaultWindow.Start)
+        {
+            return ApiProblems.Conflict("experimentWindow",
+                $"The experiment starts on {experiment.ExperimentWindow.Start:yyyy-MM-dd}: there is no complete day of data to analyse yet.");
+        }
+
+        // Checked, then queued: two requests at the same instant can both pass, and then the experiment's
+        // job (which never runs twice at once) executes their runs one after the other.
+        if (await store.HasOpenRunAsync(id, cancellationToken))
+        {
+            var open = (await store.ListRunsAsync(id, cancellationToken)).FirstOrDefault(r => r.Status is RunStatus.Queued or RunStatus.Running or RunStatus.Deferred);
+            string which = open is null ? "Another run" : $"Run {open.Id:D} ({open.Status.ToString().ToLowerInvariant()}, {RunResponse.Location(open.Id)})";
+            return ApiProblems.Conflict("id", $"{which} of experiment '{id}' is still open; queue another once it has finished.");
+        }
+
+        // AnalysisService logs the queued run with its window and trigger.
+        var run = await queue.EnqueueAsync(id, new AnalysisParameters(Trigger, window), cancellationToken);
+        return TypedResults.Accepted(RunResponse.Location(run.Id), RunResponse.From(run));
+    }
+
+    internal static async Task<Results<Ok<RunListResponse>, NotFoundProblem, ValidationProblem>> ListRuns(
+        string id, ResultsStore store, CancellationToken cancellationToken)
+    {
+        if (ExperimentIds.Malformed(id) is { } malformed)
+            return malformed;
+        if (await store.GetExperimentAsync(id, cancellationToken) is null)
+            return ExperimentIds.Unknown(id);
+        var runs = await store.ListRunsAsync(id, cancellationToken);
+        return TypedResults.Ok(new RunListResponse(id, runs.Select(RunResponse.From).ToList()));
+    }
+
+    internal static async Task<Results<Ok<RunResponse>, NotFoundProblem, ValidationProblem>> GetRun(
+        string runId, ResultsStore store, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(runId, out var id))
+            return ApiProblems.Invalid("runId", "A run id is a GUID such as 3f2b8c1e-5d4a-4e7b-9c2d-1a0b9e8f7c6d (the id a queued analysis returned).");
+        return await store.GetRunAsync(id, cancellationToken) is { } run
+            ? TypedResults.Ok(RunResponse.From(run))
+            : ApiProblems.NotFound("runId", $"There is no run {id:D}.");
+    }
+}
