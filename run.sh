@@ -57,12 +57,12 @@ for definition in .data/demo/*.json; do
     case "$status" in succeeded|failed|deferred) break ;; esac
     sleep 0.5
   done
-  echo "run status: $status"
-  curl -fsS "$base/api/v1/runs/$run"
-  echo
-  echo "-- published results --"
-  curl -fsS "$base/api/v1/experiments/$id/results" | head -c 3000
-  echo
+  run_json=$(curl -fsS "$base/api/v1/runs/$run")
+  echo "run $status; rows read $(grep -o '"rowsRead":[0-9]*' <<<"$run_json" | cut -d: -f2); reason: $(grep -o '"reason":[^,]*' <<<"$run_json" | cut -d: -f2-)"
+  echo "-- published results (GET $base/api/v1/experiments/$id/results) --"
+  results=$(curl -fsS "$base/api/v1/experiments/$id/results")
+  # One line per fact worth reading: the metric, its finality, and the lift with its interval.
+  grep -oE '"metric":"[^"]*"|"finality":"[^"]*"|"relative":\{[^}]*\}|"liftPercent":\{[^}]*\}|"varianceReduction":[-0-9.eE]*|"mismatch":(true|false)' <<<"$results" || true
   echo
 done
 
