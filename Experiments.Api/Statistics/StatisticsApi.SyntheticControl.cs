@@ -111,6 +111,24 @@ public static partial class StatisticsApi
             EngineInfo.Version);
     }
 
+    internal static Results<Ok<GeoPowerResponse>, ValidationProblem> PlanGeoExperiment(GeoPowerRequest request, ILoggerFactory loggers)
+    {
+        var clock = Stopwatch.StartNew();
+        var specification = request.ToSpecification();
+        var panel = SyntheticControlRequestMapper.Panel(request.Rows, lastPeriod: null);
+        var result = GeoPower.Analyze(panel, specification);
+        int top = request.Top ?? 20;
+        LogGeoPower(loggers.CreateLogger("Experiments.Api.Statistics"), panel.Units.Count, panel.Periods.Count, result.CandidateSetCount,
+            result.SimulationCount, result.FalsePositiveRate, EngineInfo.Version, clock.Elapsed.TotalMilliseconds);
+        return TypedResults.Ok(new GeoPowerResponse(result.Designs.Take(top).ToList(), result.Designs.Count, result.Windows, result.CandidateSetCount,
+            result.SimulationCount, result.FalsePositiveRate, result.ZeroEffectSimulations, EngineInfo.Version));
+    }
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information,
+        Message = "Geo power: {UnitCount} units × {PeriodCount} periods, {CandidateSets} candidate sets, {Simulations} simulations, false-positive rate {FalsePositiveRate}, engine {EngineVersion}; {ElapsedMs:F0} ms")]
+    private static partial void LogGeoPower(ILogger logger, int unitCount, int periodCount, int candidateSets, int simulations, double? falsePositiveRate,
+        string engineVersion, double elapsedMs);
+
     private static PlaceboResponse? Placebo(InSpacePlaceboResult? placebo) =>
         placebo is null
             ? null

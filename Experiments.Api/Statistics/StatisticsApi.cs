@@ -23,6 +23,9 @@ public static partial class StatisticsApi
         group.MapPost("/synthetic-control", AnalyzeSyntheticControl)
             .WithSummary("Synthetic control / geo experiment analysis")
             .WithDescription("Donor weights, the counterfactual path, the average effect with a conformal interval and p-value, lift, incremental outcome and iROAS, and in-space placebos. Without predictors the fit is on the pre-period outcome path (GeoLift); with predictors it is Synth's nested optimisation.");
+        group.MapPost("/geo-power", PlanGeoExperiment)
+            .WithSummary("Geo experiment power analysis and market selection")
+            .WithDescription("Injects each effect into history over many simulated test windows for every candidate treated set and duration, estimates it with the synthetic-control analysis and its conformal test, and ranks the designs by minimum detectable effect, power and pre-period fit; power at zero effect is the false-positive rate.");
         group.MapPost("/tbr", AnalyzeTbr)
             .WithSummary("Time-based regression for a treatment/control geo split")
             .WithDescription("Kerman, Wang & Vaver (2017): the treatment group's counterfactual from a pre-period regression on the control group; incremental outcome, relative lift and iROAS with intervals, per test period and cumulative.");

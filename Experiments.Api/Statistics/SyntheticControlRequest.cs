@@ -66,9 +66,12 @@ internal static class SyntheticControlRequestMapper
 {
     public const string OutcomeVariable = "outcome";
 
-    public static Panel Panel(SyntheticControlRequest request)
+    public static Panel Panel(SyntheticControlRequest request) => Panel(request.Rows, request.TreatmentEnd);
+
+    /// <summary>The long-form rows as a panel, keeping periods up to <paramref name="lastPeriod"/> when given.</summary>
+    public static Panel Panel(List<PanelRowRequest?>? requestRows, int? lastPeriod)
     {
-        if (request.Rows is not { Count: > 0 } rows)
+        if (requestRows is not { Count: > 0 } rows)
             throw new StatisticsInputException("rows", "Give the panel as rows: [{\"unit\", \"period\", \"outcome\", \"covariates\"}, ...].");
         var covariateNames = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -93,7 +96,7 @@ internal static class SyntheticControlRequestMapper
                     covariateNames.Add(name);
             }
         }
-        int? end = request.TreatmentEnd;
+        int? end = lastPeriod;
         var panelRows = rows.Where(r => end is null || r!.Period <= end).Select(r => new PanelRow(r!.Unit!, r.Period!.Value, r.Outcome!.Value,
             covariateNames.Count == 0 ? null : covariateNames.Select(n => r.Covariates is not null && r.Covariates.TryGetValue(n, out var v) && v is { } x ? x : double.NaN).ToArray()));
         return Engine.SyntheticControl.Panel.FromRows(panelRows, OutcomeVariable, covariateNames);

@@ -211,3 +211,73 @@ public class SyntheticControlApiTests(ApiFactory factory) : IClassFixture<ApiFac
         Assert.True(body["errors"]!.AsObject().ContainsKey(field), $"{what}: {body.ToJsonString()}");
     }
 }
+
+/// <summary><c>POST /api/v1/stats/geo-power</c> on GeoLift's pre-test history (the walkthrough's market selection).</summary>
+public class GeoPowerApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    private static JsonArray PreTestRows()
+    {
+        var records = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "GeoLift_PreTest.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        var day = records.Select(r => r[0]).Distinct().Order(StringComparer.Ordinal).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i + 1);
+        return new JsonArray(records.Select(r => (JsonNode)new JsonObject
+        {
+            ["unit"] = r[1], ["period"] = day[r[0]], ["outcome"] = double.Parse(r[2], CultureInfo.InvariantCulture),
+        }).ToArray());
+    }
+
+    private async Task<(HttpStatusCode, JsonNode)> Post(JsonNode body)
+    {
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/api/v1/stats/geo-power", content);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    [Fact]
+    public async Task RanksMarketSetsWithPowerAlphaAtZeroEffect()
+    {
+        var (status, body) = await Post(new JsonObject
+        {
+            ["rows"] = PreTestRows(),
+            ["treatedCounts"] = new JsonArray(2, 3, 4, 5),
+            ["durations"] = new JsonArray(10, 15),
+            ["effectSizes"] = new JsonArray(0, 0.05, 0.1, 0.15, 0.2),
+            ["top"] = 5,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var designs = body["designs"]!.AsArray();
+        Assert.Equal(5, designs.Count);
+        Assert.Equal(1, designs[0]!["rank"]!.GetValue<int>());
+        Assert.True(body["designCount"]!.GetValue<int>() > 100);
+        // Power at zero effect over every simulated design is the false-positive rate: near alpha = 0.1.
+        Assert.InRange(body["falsePositiveRate"]!.GetValue<double>(), 0.04, 0.16);
+        Assert.All(designs, d => Assert.Equal(5, d!["cells"]!.AsArray().Count));
+    }
+
+    [Theory]
+    [InlineData("""{"treatedCounts":[2],"durations":[10],"effectSizes":[0.1]}""", "rows")]
+    [InlineData("""{"rows":[{"unit":"a","period":1,"outcome":1}],"treatedCounts":[2],"effectSizes":[0.1]}""", "durations")]
+    [InlineData("""{"rows":[{"unit":"a","period":1,"outcome":1}],"treatedCounts":[2],"durations":[10]}""", "effectSizes")]
+    [InlineData("""{"rows":[{"unit":"a","period":1,"outcome":1}],"treatedCounts":[2],"durations":[10],"effectSizes":[0.1],"top":0}""", "top")]
+    public async Task BadInputGetsA400(string json, string field)
+    {
+        var (status, body) = await Post(JsonNode.Parse(json)!);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(body["errors"]!.AsObject().ContainsKey(field), body.ToJsonString());
+    }
+
+    [Fact]
+    public async Task EngineErrorsNameTheirField()
+    {
+        var (status, body) = await Post(new JsonObject
+        {
+            ["rows"] = PreTestRows(),
+            ["candidateSets"] = new JsonArray(new JsonArray("chicago", "atlantis")),
+            ["durations"] = new JsonArray(10),
+            ["effectSizes"] = new JsonArray(0.1),
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("atlantis", body["detail"]!.GetValue<string>());
+    }
+}
