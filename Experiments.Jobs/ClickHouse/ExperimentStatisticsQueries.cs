@@ -249,7 +249,8 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
                     (
                         {ExposedAtSql(experimentId)}
                     ) USING user_id
-                    WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
+                    WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND {MetricSource.Of(metric).RollupValue} != 0
+                      AND date >= toDate(exposed_at)
                     GROUP BY user_id
                 ) USING user_id
             )
@@ -265,8 +266,10 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
     /// <summary>
     /// Daily cumulative looks read from the user × day rollup at day granularity, without expanding unit-days into
     /// cutoffs: with y_u(d) a unit's value up to day d, Σ_u y_u(d) and Σ_u y_u(d)² grow each day by Σ_u v_{u,d} and
-    /// Σ_u (2·v_{u,d}·y_u(d−1) + v_{u,d}²), which need only each unit's running sum (sumMap + arrayCumSum per unit).
-    /// Units count from their exposure day; no covariate sums (the sequential path is unadjusted).
+    /// Σ_u (2·v_{u,d}·y_u(d−1) + v_{u,d}²), which need only each unit's running sum (its day-sorted values and
+    /// arrayCumSum). Days with v = 0 add nothing to either and are skipped; rows of one day split over rollup parts
+    /// not yet merged are consecutive increments and give the same sums. Units count from their exposure day; no
+    /// covariate sums (the sequential path is unadjusted).
     /// </summary>
     public async Task<DailyRollupLooks> DailyCumulativeFromRollupAsync(string experimentId,
         ExperimentMetric metric, AnalysisWindow window, CancellationToken cancellationToken = default)
@@ -274,34 +277,25 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         ArgumentNullException.ThrowIfNull(experimentId);
         ArgumentNullException.ThrowIfNull(window);
         int days = window.LastDay.DayNumber - window.FirstDay.DayNumber + 1;
+        var value = MetricSource.Of(metric).RollupValue;
         var increments = await client.QueryJsonAsync(ClickHouseSql.Format($"""
             SELECT variant, t, sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq
             FROM
             (
-                SELECT variant, keys, vals, arrayCumSum(vals) AS cums
+                SELECT variant, arraySort(ks) AS keys, arraySort((x, k) -> k, vs, ks) AS vals, arrayCumSum(vals) AS cums
                 FROM
                 (
-                    SELECT user_id, variant
-                    FROM
+                    SELECT user_id, variant,
+                           groupArray(toUInt32(date - {window.FirstDay})) AS ks,
+                           groupArray(toFloat64({value})) AS vs
+                    FROM {ExperimentSchema.UserDayRollup}
+                    GLOBAL ANY INNER JOIN
                     (
                         {UnitsSql(experimentId, window)}
-                    )
+                    ) USING user_id
+                    WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND {value} != 0 AND date >= toDate(exposed_at)
+                    GROUP BY user_id, variant
                 )
-                ANY INNER JOIN
-                (
-                    SELECT user_id, kv.1 AS keys, kv.2 AS vals
-                    FROM
-                    (
-                        SELECT user_id, sumMap([toUInt32(date - {window.FirstDay})], [toFloat64({MetricSource.Of(metric).RollupValue})]) AS kv
-                        FROM {ExperimentSchema.UserDayRollup}
-                        GLOBAL ANY INNER JOIN
-                        (
-                            {ExposedAtSql(experimentId)}
-                        ) USING user_id
-                        WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
-                        GROUP BY user_id
-                    )
-                ) USING user_id
             )
             ARRAY JOIN keys AS t, vals AS v, cums AS c
             GROUP BY variant, t
