@@ -144,3 +144,79 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
         Assert.Contains("dwell_time", outcome.Reason);
     }
 }
+
+/// <summary>A ClickHouse outage and a renamed column, through the ClickHouse data source and a real SQLite store.</summary>
+[Collection(ClickHouseCollection.Name)]
+public sealed class DataSourceFailureTests(ClickHouseServer server) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("experiments-failure-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task<(ResultsStore Store, AnalysisService Service)> ServiceAsync(IExperimentDataSource source, int maxAttempts = 4)
+    {
+        var database = ResultsDatabase.Create(new ResultsStoreOptions { ConnectionString = $"Data Source={Path.Combine(_folder, "results.db")}" }, _folder);
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance, TimeProvider.System).MigrateAsync();
+        var store = new ResultsStore(database, TimeProvider.System);
+        return (store, new AnalysisService(store, source, TimeProvider.System,
+            Options.Create(new AnalysisOptions { MaxAttempts = maxAttempts }), NullLogger<AnalysisService>.Instance));
+    }
+
+    [Fact]
+    public async Task AnOutageIsRetriedThenFailsTheRunWithTheReasonAndNothingPublished()
+    {
+        // A server that is not there: connection refused on every attempt.
+        var unreachable = new ClickHouseClient(new ClickHouseOptions
+        {
+            Endpoint = new Uri("http://127.0.0.1:1/"),
+            ReadRetry = new ClickHouseRetryPolicy(2, TimeSpan.FromMilliseconds(10), 2.0, TimeSpan.FromMilliseconds(20)),
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+        });
+        var scale = DemoScale.Demo with { Users = 100, PreDays = 8, ExperimentDays = 2 };
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(unreachable), maxAttempts: 3);
+        var experiment = DemoExperiments.For(scale, new DemoDataGenerator(scale).Truth)[0];
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+
+        var first = await service.ExecuteAsync(run.Id);
+        var second = await service.ExecuteAsync(run.Id);
+        var third = await service.ExecuteAsync(run.Id);
+
+        Assert.Equal(AnalysisOutcomeKind.RetryScheduled, first.Kind);
+        Assert.Equal(AnalysisOutcomeKind.RetryScheduled, second.Kind);
+        Assert.Equal(AnalysisOutcomeKind.Failed, third.Kind);
+        Assert.Contains("unreachable", third.Reason);
+        var recorded = await store.GetRunAsync(run.Id);
+        Assert.Equal(RunStatus.Failed, recorded!.Status);
+        Assert.Equal(3, recorded.Attempts);
+        Assert.Empty(await store.ListResultsAsync(experiment.Id));
+    }
+
+    [Fact]
+    public async Task ARenamedColumnFailsTheRunNamingIt()
+    {
+        var scale = DemoScale.Demo with { Users = 300, PreDays = 8, ExperimentDays = 3 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("renamed");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        // ClickHouse 18.16 has no RENAME COLUMN: a rename is a new column and the old one dropped.
+        await db.Client.ExecuteAsync(ClickHouseSql.Format($"ALTER TABLE {ExperimentSchema.Impressions} ADD COLUMN click_count UInt8"));
+        await db.Client.ExecuteAsync(ClickHouseSql.Format($"ALTER TABLE {ExperimentSchema.Impressions} DROP COLUMN clicks"));
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiment = DemoExperiments.For(scale, generator.Truth)[0];
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+
+        var outcome = await service.ExecuteAsync(run.Id);
+
+        Assert.Equal(AnalysisOutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("'clicks'", outcome.Reason);
+        Assert.Contains("missing", outcome.Reason);
+        Assert.Equal(RunStage.ContractCheck, (await store.GetRunAsync(run.Id))!.Stage);
+        Assert.Empty(await store.ListResultsAsync(experiment.Id));
+    }
+}
