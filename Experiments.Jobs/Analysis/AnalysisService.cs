@@ -217,8 +217,13 @@ public sealed partial class AnalysisService(
             }
             else
             {
-                var means = await dataSource.ReadMeanStatisticsAsync(experiment, metric, window, cancellationToken);
-                var daily = await dataSource.ReadDailyCumulativeStatisticsAsync(experiment, metric, window, cancellationToken);
+                // The two reads are independent; issued together, the source can overlap them (ClickHouse's joins
+                // leave cores idle in a single query).
+                var meansRead = dataSource.ReadMeanStatisticsAsync(experiment, metric, window, cancellationToken);
+                var dailyRead = dataSource.ReadDailyCumulativeStatisticsAsync(experiment, metric, window, cancellationToken);
+                await Task.WhenAll(meansRead, dailyRead);
+                var means = await meansRead;
+                var daily = await dailyRead;
                 inputs.Add(new MetricInput(metric, means.Cost + daily.Cost, Means: means.Value, Daily: daily.Value));
             }
         }
