@@ -647,26 +647,7 @@ internal sealed class GeoPowerSimulator
             }
         }
 
-        var meanError = new double[lambdas.Length];
-        var se = new double[lambdas.Length];
-        for (int k = 0; k < lambdas.Length; k++)
-        {
-            double m = 0;
-            for (int i = 0; i < holdouts; i++)
-                m += errors[k, i];
-            m /= holdouts;
-            double s = 0;
-            for (int i = 0; i < holdouts; i++)
-                s += Math.Pow(errors[k, i] - m, 2);
-            meanError[k] = m;
-            se[k] = Math.Sqrt(s / (holdouts - 1) / holdouts);
-        }
-        int best = Array.IndexOf(meanError, meanError.Min());
-        double chosen = lambdas[best];
-        for (int k = 0; k < lambdas.Length; k++)
-            if (meanError[k] <= meanError[best] + se[best])
-                chosen = Math.Max(chosen, lambdas[k]);
-        return chosen;
+        return OutcomeSyntheticControl.OneStandardErrorChoice(lambdas, errors);
     }
 
     /// <summary>CHC with C = I − 11ᵀ/J (H row-major J × J): the Gram matrix of the donor paths centred across donors.</summary>

@@ -137,6 +137,18 @@ internal static class OutcomeSyntheticControl
                 errors[k, i] = Math.Pow(x1[i] - heldOut.DotProduct(gamma), 2);
             }
         }
+        return OneStandardErrorChoice(lambdas, errors);
+    }
+
+    /// <summary>
+    /// augsynth's "1-SE" rule (<c>min_1se = TRUE</c>): the largest λ whose mean held-out squared error is within one
+    /// standard error (sd/√holdouts, n − 1 normaliser) of the smallest mean error.
+    /// </summary>
+    /// <param name="lambdas">The candidate penalties.</param>
+    /// <param name="errors">Squared errors, one row per candidate and one column per held-out period.</param>
+    internal static double OneStandardErrorChoice(double[] lambdas, double[,] errors)
+    {
+        int holdouts = errors.GetLength(1);
         var mean = new double[lambdas.Length];
         var se = new double[lambdas.Length];
         for (int k = 0; k < lambdas.Length; k++)
