@@ -84,6 +84,7 @@ public sealed class DemoDataGenerator
     /// <summary>Every impression, in (day, user) order.</summary>
     public async IAsyncEnumerable<Impression> Impressions([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var draws = new List<ImpressionDraw>();
         int totalDays = _scale.PreDays + _scale.ExperimentDays;
         for (int day = 0; day < totalDays; day++)
         {
@@ -97,21 +98,15 @@ public sealed class DemoDataGenerator
                     await Task.Yield();
                 }
                 var u = User(user);
-                var rng = DayStream(user, day);
-                int count = Poisson(ref rng, u.Activity * _scale.ImpressionsPerUserDay);
+                DrawDay(user, day, u, draws);
                 string geo = _geoNames[u.Geo];
-                for (int i = 0; i < count; i++)
+                for (int i = 0; i < draws.Count; i++)
                 {
-                    int second = (int)(Next(ref rng) * 86_400);
-                    bool clicked = Next(ref rng) < ClickRate;
-                    Next(ref rng); // conversion draw (used by Conversions)
-                    Next(ref rng); // value draw
-                    Next(ref rng);
-                    double cost = 0.002 + 0.003 * Next(ref rng);
-                    yield return new Impression(date.AddSeconds(second), u.Id, geo,
+                    var d = draws[i];
+                    yield return new Impression(date.AddSeconds(d.Second), u.Id, geo,
                         running && _treatedGeo[u.Geo] && (i & 1) == 0 ? GeoCampaign : AlwaysOnCampaign,
                         running ? AbExperiment : "", running ? (u.AbTreatment ? "treatment" : "control") : "",
-                        cost, clicked ? (byte)1 : (byte)0);
+                        d.Cost, d.Clicked ? (byte)1 : (byte)0);
                 }
             }
         }
@@ -120,6 +115,7 @@ public sealed class DemoDataGenerator
     /// <summary>Every conversion, in (day, user) order, drawn from the same streams as the impressions.</summary>
     public async IAsyncEnumerable<Conversion> Conversions([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var draws = new List<ImpressionDraw>();
         int totalDays = _scale.PreDays + _scale.ExperimentDays;
         for (int day = 0; day < totalDays; day++)
         {
@@ -133,15 +129,9 @@ public sealed class DemoDataGenerator
                     await Task.Yield();
                 }
                 var u = User(user);
-                var rng = DayStream(user, day);
-                int count = Poisson(ref rng, u.Activity * _scale.ImpressionsPerUserDay);
-                for (int i = 0; i < count; i++)
+                DrawDay(user, day, u, draws);
+                foreach (var d in draws)
                 {
-                    int second = (int)(Next(ref rng) * 86_400);
-                    Next(ref rng); // click draw
-                    double conversionDraw = Next(ref rng);
-                    double z1 = Next(ref rng), z2 = Next(ref rng);
-                    Next(ref rng); // cost draw
                     double rate = ConversionRate;
                     if (running && _treatedGeo[u.Geo])
                         rate *= 1 + GeoLift;
@@ -149,10 +139,10 @@ public sealed class DemoDataGenerator
                     // impression of the period is at or after it, so every conversion of the period is exposed.
                     if (running && u.AbTreatment)
                         rate *= 1 + AbLift;
-                    if (conversionDraw >= rate)
+                    if (d.ConversionDraw >= rate)
                         continue;
-                    double value = Math.Exp(ValueMu + ValueSigma * StandardNormal(z1, z2));
-                    yield return new Conversion(date.AddSeconds(second), u.Id, _geoNames[u.Geo], Math.Round(value, 2));
+                    double value = Math.Exp(ValueMu + ValueSigma * StandardNormal(d.ValueDraw1, d.ValueDraw2));
+                    yield return new Conversion(date.AddSeconds(d.Second), u.Id, _geoNames[u.Geo], Math.Round(value, 2));
                 }
             }
         }
@@ -161,6 +151,7 @@ public sealed class DemoDataGenerator
     /// <summary>Exposures to the A/B and A/A tests: each user's first impression on or after the start.</summary>
     public async IAsyncEnumerable<Exposure> Exposures([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var draws = new List<ImpressionDraw>();
         for (int user = 0; user < _scale.Users; user++)
         {
             if ((user & 0x3FFF) == 0)
@@ -171,7 +162,7 @@ public sealed class DemoDataGenerator
             var u = User(user);
             for (int day = _scale.PreDays; day < _scale.PreDays + _scale.ExperimentDays; day++)
             {
-                int second = FirstSecond(user, day);
+                int second = FirstSecond(user, day, u, draws);
                 if (second == int.MaxValue)
                     continue;
                 var at = _scale.Start.AddDays(day).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddSeconds(second);
@@ -224,22 +215,36 @@ public sealed class DemoDataGenerator
         return new UserProfile(id, activity, geo, (Mix(id, 0xAB, 1) & 1) == 1, (Mix(id, 0xAA, 2) & 1) == 1);
     }
 
-    /// <summary>The second of the day of the user's first impression that day, or int.MaxValue without one.</summary>
-    private int FirstSecond(int user, int day)
+    /// <summary>
+    /// One impression's random draws. Every table is generated from these, in this order, from the (user, day)
+    /// stream, so the impressions, their conversions and the users' exposures always agree.
+    /// </summary>
+    private readonly record struct ImpressionDraw(int Second, bool Clicked, double ConversionDraw, double ValueDraw1, double ValueDraw2, double Cost);
+
+    /// <summary>The user's impressions of the day (replacing the contents of <paramref name="into"/>).</summary>
+    private void DrawDay(int user, int day, UserProfile profile, List<ImpressionDraw> into)
     {
-        var u = User(user);
+        into.Clear();
         var rng = DayStream(user, day);
-        int count = Poisson(ref rng, u.Activity * _scale.ImpressionsPerUserDay);
-        int first = int.MaxValue;
+        int count = Poisson(ref rng, profile.Activity * _scale.ImpressionsPerUserDay);
         for (int i = 0; i < count; i++)
         {
-            first = Math.Min(first, (int)(Next(ref rng) * 86_400));
-            Next(ref rng);
-            Next(ref rng);
-            Next(ref rng);
-            Next(ref rng);
-            Next(ref rng);
+            int second = (int)(Next(ref rng) * 86_400);
+            bool clicked = Next(ref rng) < ClickRate;
+            double conversion = Next(ref rng);
+            double z1 = Next(ref rng), z2 = Next(ref rng);
+            double cost = 0.002 + 0.003 * Next(ref rng);
+            into.Add(new ImpressionDraw(second, clicked, conversion, z1, z2, cost));
         }
+    }
+
+    /// <summary>The second of the day of the user's first impression that day, or int.MaxValue without one.</summary>
+    private int FirstSecond(int user, int day, UserProfile profile, List<ImpressionDraw> draws)
+    {
+        DrawDay(user, day, profile, draws);
+        int first = int.MaxValue;
+        foreach (var d in draws)
+            first = Math.Min(first, d.Second);
         return first;
     }
 

@@ -9,7 +9,7 @@ namespace Experiments.Jobs.Scheduling;
 internal sealed class UnconfiguredDataSource : IExperimentDataSource
 {
     private static InvalidOperationException Missing() =>
-        new("No experiment data source is configured: register an IExperimentDataSource (the ClickHouse one) before AddExperimentsJobs.");
+        new("No experiment data source is configured: set ClickHouse:Endpoint (and ClickHouse:Database) to analyse the impression logs.");
 
     public Task<DataContractResult> CheckContractAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken) => throw Missing();
 

@@ -37,7 +37,7 @@ public class AnalysisRunsApiTests(SchedulerApiFactory factory) : IClassFixture<S
 
         Assert.Equal("failed", finished["status"]!.GetValue<string>());
         Assert.Equal("Stage ContractCheck failed: InvalidOperationException: No experiment data source is configured: " +
-            "register an IExperimentDataSource (the ClickHouse one) before AddExperimentsJobs.", finished["reason"]!.GetValue<string>());
+            "set ClickHouse:Endpoint (and ClickHouse:Database) to analyse the impression logs.", finished["reason"]!.GetValue<string>());
         Assert.Equal("contractCheck", finished["stage"]!.GetValue<string>());
         Assert.Equal(runId, finished["id"]!.GetValue<string>());
         Assert.Equal("runs-checkout", finished["experimentId"]!.GetValue<string>());

@@ -36,8 +36,8 @@ public static class PipelineBenchmark
         await new ClickHouseMigrator(client).ApplyAsync();
         if (!options.ContainsKey("skip-load"))
         {
-            // 1. The generator alone, over the impressions of the first ten days (rows/s without the insert).
-            var sample = new DemoDataGenerator(scale with { PreDays = Math.Min(10, scale.PreDays), ExperimentDays = 0 + 1 });
+            // 1. The generator alone, over the impressions of the first eleven days (rows/s without the insert).
+            var sample = new DemoDataGenerator(scale with { PreDays = Math.Min(10, scale.PreDays), ExperimentDays = 1 });
             var clock = Stopwatch.StartNew();
             long generated = 0;
             await foreach (var _ in sample.Impressions())
