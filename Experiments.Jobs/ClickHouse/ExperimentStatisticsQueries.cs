@@ -120,7 +120,64 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         return new GeoDayPanel(start, end, geos, observations, result.Statistics);
     }
 
+    /// <summary>
+    /// Per variant, the cost of its units' impressions from their exposure (to the second) to the window's end, of
+    /// <paramref name="campaignId"/> only when given, and how many impressions carried it. Variants without such
+    /// impressions have no row.
+    /// </summary>
+    public async Task<SpendTotals> VariantSpendAsync(string experimentId, AnalysisWindow window, string? campaignId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        ArgumentNullException.ThrowIfNull(window);
+        var result = await client.QueryJsonAsync(VariantSpendSql(experimentId, window, campaignId), cancellationToken).ConfigureAwait(false);
+        return ReadSpend(result, "variant");
+    }
+
+    /// <summary>Per geo, the spend of <paramref name="campaignId"/> in <c>geo_spend</c> over the days [start, end], and its rows.</summary>
+    public async Task<SpendTotals> GeoSpendAsync(string campaignId, DateOnly start, DateOnly end, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(campaignId);
+        var result = await client.QueryJsonAsync(ClickHouseSql.Format($"""
+            SELECT geo, sum(spend) AS spend, count() AS rows
+            FROM {ExperimentSchema.GeoSpend}
+            WHERE campaign_id = {campaignId} AND date >= {start} AND date <= {end}
+            GROUP BY geo
+            ORDER BY geo
+            """), cancellationToken).ConfigureAwait(false);
+        return ReadSpend(result, "geo");
+    }
+
+    private static SpendTotals ReadSpend(ClickHouseJsonResult result, string key) => new(
+        result.Rows.ToDictionary(r => r.GetProperty(key).GetString()!, r => r.GetProperty("spend").GetClickHouseDouble(), StringComparer.Ordinal),
+        result.Rows.Sum(r => r.GetProperty("rows").GetClickHouseInt64()),
+        result.Statistics);
+
     // ---- SQL ------------------------------------------------------------------------------------
+
+    internal static ClickHouseSql VariantSpendSql(string experimentId, AnalysisWindow window, string? campaignId)
+    {
+        var campaign = campaignId is null ? ClickHouseSql.Format($"") : ClickHouseSql.Format($"AND campaign_id = {campaignId}");
+        return ClickHouseSql.Format($"""
+        SELECT variant, sum(cost) AS spend, sum(n) AS rows
+        FROM
+        (
+            SELECT user_id, sum(cost) AS cost, count() AS n
+            FROM {ExperimentSchema.Impressions}
+            GLOBAL ANY INNER JOIN
+            (
+                {ExposedAtSql(experimentId)}
+            ) USING user_id
+            WHERE {PostExposureSql(window)} {campaign}
+            GROUP BY user_id
+        )
+        ALL INNER JOIN
+        (
+            {UnitsSql(experimentId, window)}
+        ) USING user_id
+        GROUP BY variant
+        ORDER BY variant
+        """);
+    }
 
     /// <summary>The experiment's units: user_id, variant (of the earliest exposure), exposed_at.</summary>
     internal static ClickHouseSql UnitsSql(string experimentId, AnalysisWindow window) => ClickHouseSql.Format($"""
@@ -158,7 +215,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
             .GroupBy(x => x.Source.RawTable);
         foreach (var table in byTable)
         {
-            var sums = ClickHouseSql.Join(comma, table.Select(x => ClickHouseSql.Format($"toFloat64(sum({x.Source.RawValue})) AS {x.Column}")));
+            var sums = ClickHouseSql.Join(comma, table.Select(x => ClickHouseSql.Format($"{x.Source.PerUnit(ClickHouseSql.Format($"sum({x.Source.RawValue})"))} AS {x.Column}")));
             var post = ClickHouseSql.Format($"""
                 SELECT user_id, {sums}
                 FROM {table.Key}
@@ -188,7 +245,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
 
     /// <summary>Each exposed unit's pre-period value (pre_value) and has_pre = 1, for units with any activity in the pre-period.</summary>
     internal static ClickHouseSql PrePeriodSql(string experimentId, PrePeriod prePeriod, ExperimentMetric covariate) => ClickHouseSql.Format($"""
-        SELECT user_id, toFloat64(sum({MetricSource.Of(covariate).RollupValue})) AS pre_value, toUInt8(1) AS has_pre
+        SELECT user_id, {MetricSource.Of(covariate).PerUnit(ClickHouseSql.Format($"sum({MetricSource.Of(covariate).RollupValue})"))} AS pre_value, toUInt8(1) AS has_pre
         FROM {ExperimentSchema.UserDayRollup}
         WHERE date >= {prePeriod.Start} AND date < {prePeriod.End}
           AND user_id GLOBAL IN (SELECT unit_id FROM {ExperimentSchema.Exposures} WHERE experiment_id = {experimentId})
@@ -243,7 +300,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
                 )
                 ALL LEFT JOIN
                 (
-                    SELECT user_id, toFloat64(sum({MetricSource.Of(metric).RollupValue})) AS y
+                    SELECT user_id, {MetricSource.Of(metric).PerUnit(ClickHouseSql.Format($"sum({MetricSource.Of(metric).RollupValue})"))} AS y
                     FROM {ExperimentSchema.UserDayRollup}
                     GLOBAL ANY INNER JOIN
                     (
@@ -278,8 +335,13 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         ArgumentNullException.ThrowIfNull(window);
         int days = window.LastDay.DayNumber - window.FirstDay.DayNumber + 1;
         var value = MetricSource.Of(metric).RollupValue;
+        // With f the per-unit value of the running sum c (c itself, or c > 0 for an indicator), a day adds f(c) − f(c − v)
+        // to Σy and f(c)² − f(c − v)² to Σy²; for an indicator both are 1 on the unit's first day with an event.
+        var increment = MetricSource.Of(metric).Indicator
+            ? ClickHouseSql.Format($"sum(toFloat64(c > 0) - toFloat64(c - v > 0)) AS sum_v, sum(toFloat64(c > 0) - toFloat64(c - v > 0)) AS sum_dsq")
+            : ClickHouseSql.Format($"sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq");
         var increments = await client.QueryJsonAsync(ClickHouseSql.Format($"""
-            SELECT variant, t, sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq
+            SELECT variant, t, {increment}
             FROM
             (
                 SELECT variant, arraySort(ks) AS keys, arraySort((x, k) -> k, vs, ks) AS vals, arrayCumSum(vals) AS cums
@@ -375,7 +437,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
                {CupedSumsSql}
         FROM
         (
-            SELECT user_id, cutoff, sum(v) AS y
+            SELECT user_id, cutoff, {source.PerUnit(ClickHouseSql.Format($"sum(v)"))} AS y
             FROM
             (
                 SELECT user_id, day + arrayJoin(range(toUInt32({window.LastDay} - day + 1))) AS cutoff, v
