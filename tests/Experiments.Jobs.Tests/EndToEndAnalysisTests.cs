@@ -240,6 +240,7 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
         {
             Metrics = [new MetricDefinition("dwell_time", Engine.AbTesting.MetricKind.Mean)],
             Guardrails = [],
+            Holdout = null,
         };
         await store.SaveExperimentAsync(experiment);
         var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
