@@ -50,7 +50,7 @@ public sealed record DateRange(DateOnly Start, DateOnly End)
 }
 
 /// <summary>One metric an experiment is judged on.</summary>
-/// <param name="Name">The metric's name as the data source knows it (<c>revenue</c>, <c>conversion</c>, <c>clicks_per_impression</c>).</param>
+/// <param name="Name">The metric's name as the data source knows it (<c>revenue</c>, <c>converted</c>, <c>clicks_per_impression</c>).</param>
 /// <param name="Kind">Mean, proportion or ratio.</param>
 /// <param name="Cuped">Whether to adjust with the metric's pre-period covariate (not for ratio metrics).</param>
 public sealed record MetricDefinition(string Name, MetricKind Kind, bool Cuped = false);
@@ -127,14 +127,14 @@ public sealed record ExperimentDefinition
     /// <summary>Metrics that must not degrade.</summary>
     public IReadOnlyList<GuardrailDefinition> Guardrails { get; init; } = [];
 
-    /// <summary>Set when the experiment is a holdout campaign whose incrementality and spend are reported; null otherwise.</summary>
-    public HoldoutDefinition? Holdout { get; init; }
-
     /// <summary>Draft, running, completed or archived.</summary>
     public ExperimentStatus Status { get; init; } = ExperimentStatus.Draft;
 
     /// <summary>Two-sided error rate of the published intervals.</summary>
     public double Alpha { get; init; } = 0.05;
+
+    /// <summary>Set when the experiment is a holdout campaign whose incrementality and spend are reported; null otherwise.</summary>
+    public HoldoutDefinition? Holdout { get; init; }
 
     /// <summary>
     /// The first instant at which results are final: the day after the experiment window's last
