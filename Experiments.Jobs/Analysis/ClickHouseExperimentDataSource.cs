@@ -19,8 +19,8 @@ namespace Experiments.Jobs.Analysis;
 /// </remarks>
 /// <param name="client">The ClickHouse client.</param>
 /// <param name="freshness">The freshness rule of the contract check.</param>
-/// <param name="granularity">How mean metrics read the post-exposure window: whole days from the rollup (the
-/// default, cheap) or exact from raw events.</param>
+/// <param name="granularity">How mean, proportion and ratio metrics read the post-exposure window: whole days from the
+/// user × day rollup (the default, cheap) or exact to the second from raw events.</param>
 public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, FreshnessRule? freshness = null,
     PostExposureGranularity granularity = PostExposureGranularity.Day) : IExperimentDataSource
 {
@@ -164,7 +164,7 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
     {
         if (!TryResolve(metric, out var numerator, out var denominator, out string? error) || denominator is null)
             throw new InvalidOperationException(error ?? $"'{metric.Name}' is not a ratio metric (name it numerator_per_denominator).");
-        var result = await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), cancellationToken).ConfigureAwait(false);
+        var result = await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), granularity, cancellationToken).ConfigureAwait(false);
         return new DataRead<IReadOnlyList<RatioVariant>>(result.Variants, Cost(result.Cost));
     }
 

@@ -57,13 +57,28 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         return new CupedStatistics(result.Rows.Select(ReadCupedSums).ToArray(), result.Statistics);
     }
 
-    /// <summary>Per-variant n, Σa, Σa², Σb, Σb², Σab of the per-unit ratio <paramref name="numerator"/> / <paramref name="denominator"/>.</summary>
+    /// <summary>Per-variant n, Σa, Σa², Σb, Σb², Σab of the per-unit ratio <paramref name="numerator"/> / <paramref name="denominator"/>,
+    /// from raw events with the post-exposure window exact to the second.</summary>
+    public Task<RatioStatisticsResult> RatioStatisticsAsync(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator,
+        AnalysisWindow window, CancellationToken cancellationToken = default) =>
+        RatioStatisticsAsync(experimentId, numerator, denominator, window, PostExposureGranularity.Exact, cancellationToken);
+
+    /// <summary>
+    /// Per-variant ratio sums. With <see cref="PostExposureGranularity.Day"/> both per-unit sums come from the user × day
+    /// rollup (which has every metric's sum) over whole days from each unit's exposure day, so no raw event is read;
+    /// with <see cref="PostExposureGranularity.Exact"/> they come from raw events from the exposure's second.
+    /// </summary>
     public async Task<RatioStatisticsResult> RatioStatisticsAsync(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator,
-        AnalysisWindow window, CancellationToken cancellationToken = default)
+        AnalysisWindow window, PostExposureGranularity granularity, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
         ArgumentNullException.ThrowIfNull(window);
-        var result = await client.QueryJsonAsync(RatioSql(experimentId, numerator, denominator, window), cancellationToken).ConfigureAwait(false);
+        if (granularity == PostExposureGranularity.Day && (window.Start.TimeOfDay != TimeSpan.Zero || window.End.TimeOfDay != TimeSpan.Zero))
+            throw new ArgumentException("Day granularity needs a window of whole UTC days.", nameof(window));
+        var sql = granularity == PostExposureGranularity.Day
+            ? RatioFromRollupSql(experimentId, numerator, denominator, window)
+            : RatioSql(experimentId, numerator, denominator, window);
+        var result = await client.QueryJsonAsync(sql, cancellationToken).ConfigureAwait(false);
         var variants = result.Rows.Select(r =>
         {
             string name = r.GetProperty("variant").GetString()!;
@@ -402,6 +417,41 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         var cost = new ClickHouseQueryStatistics(increments.Statistics.RowsRead + arrivals.Statistics.RowsRead,
             increments.Statistics.BytesRead + arrivals.Statistics.BytesRead, increments.Statistics.Elapsed + arrivals.Statistics.Elapsed);
         return new DailyRollupLooks(looks, cost);
+    }
+
+    /// <summary>The ratio sums with each unit's numerator and denominator summed over the user × day rollup from its exposure day.</summary>
+    internal static ClickHouseSql RatioFromRollupSql(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator, AnalysisWindow window)
+    {
+        var a = MetricSource.Of(numerator);
+        var b = MetricSource.Of(denominator);
+        return ClickHouseSql.Format($"""
+        SELECT variant,
+               count() AS n,
+               sum(a) AS sum_a, sum(a * a) AS sum_a2,
+               sum(b) AS sum_b, sum(b * b) AS sum_b2,
+               sum(a * b) AS sum_ab
+        FROM
+        (
+            SELECT variant, a, b
+            FROM
+            (
+                {UnitsSql(experimentId, window)}
+            )
+            ALL LEFT JOIN
+            (
+                SELECT user_id, {a.PerUnit(ClickHouseSql.Format($"sum({a.RollupValue})"))} AS a, {b.PerUnit(ClickHouseSql.Format($"sum({b.RollupValue})"))} AS b
+                FROM {ExperimentSchema.UserDayRollup}
+                GLOBAL ANY INNER JOIN
+                (
+                    {ExposedAtSql(experimentId)}
+                ) USING user_id
+                WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
+                GROUP BY user_id
+            ) USING user_id
+        )
+        GROUP BY variant
+        ORDER BY variant
+        """);
     }
 
     internal static ClickHouseSql RatioSql(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator, AnalysisWindow window) =>
