@@ -147,13 +147,16 @@ public static class HoldoutLift
     /// <param name="revenue">Per-variant statistics of the revenue metric over the same units, or null.</param>
     /// <param name="revenueOptions">Its analysis options (same control and α), or null.</param>
     /// <param name="spend">The spend on each treatment's units.</param>
+    /// <param name="conversionMetric">The conversion metric's name, for the result.</param>
+    /// <param name="revenueMetric">The revenue metric's name, for the result.</param>
     /// <exception cref="StatisticsInputException">Any input that cannot give an honest estimate.</exception>
     public static HoldoutResult Analyze(IReadOnlyList<MeanVariant> conversions, AbAnalysisOptions conversionOptions,
-        IReadOnlyList<MeanVariant>? revenue, AbAnalysisOptions? revenueOptions, IReadOnlyDictionary<string, double> spend)
+        IReadOnlyList<MeanVariant>? revenue, AbAnalysisOptions? revenueOptions, IReadOnlyDictionary<string, double> spend,
+        string conversionMetric = "conversions", string revenueMetric = "revenue")
     {
         var conversionAnalysis = AbAnalysis.Analyze(conversions, conversionOptions);
         var revenueAnalysis = revenue is null ? null : AbAnalysis.Analyze(revenue, revenueOptions ?? conversionOptions with { Metric = MetricKind.Mean });
-        return Analyze("conversions", conversionAnalysis, revenue is null ? null : "revenue", revenueAnalysis, spend);
+        return Analyze(conversionMetric, conversionAnalysis, revenue is null ? null : revenueMetric, revenueAnalysis, spend);
     }
 
     /// <summary>An estimate multiplied by a positive constant: estimate, SE and ends scale; p-value and df do not change.</summary>

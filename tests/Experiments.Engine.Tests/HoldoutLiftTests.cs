@@ -167,6 +167,22 @@ public class HoldoutLiftTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AHoldoutWithNoTreatedUnitsIsRefused()
+    {
+        var spend = new Dictionary<string, double> { ["treatment"] = 10 };
+        var analysis = Analysis();
+        var empty = analysis with { Variants = analysis.Variants.Select(v => v.Name == "treatment" ? v with { Count = 0 } : v).ToList() };
+        var e = Assert.Throws<StatisticsInputException>(() => HoldoutLift.Analyze("converted", empty, null, null, spend));
+        Assert.Equal("variants[treatment].n", e.Field);
+        Assert.Contains("nothing was treated", e.Message);
+        // From sums, the A/B analysis refuses it first, naming the variant.
+        var rng = new Random(1);
+        Assert.Equal("variants[treatment].n", Assert.Throws<StatisticsInputException>(() => HoldoutLift.Analyze(
+            [new MeanVariant("control", Simulation.Conversions(rng, 100, 0.1)), new MeanVariant("treatment", new SufficientStatistics(0, 0, 0))],
+            new AbAnalysisOptions { Metric = MetricKind.Proportion }, null, null, spend)).Field);
+    }
+
+    [Fact]
     public void ARatioConversionMetricOrARevenueAnalysisOfOtherUnitsIsRefused()
     {
         var spend = new Dictionary<string, double> { ["treatment"] = 10 };
