@@ -18,6 +18,7 @@ interval [spend / upper, spend / lower] when lower > 0, else unavailable.
 """
 
 import json
+import re
 import math
 import platform
 import sys
@@ -117,7 +118,9 @@ cases = [
     make_case("lift-interval-reaches-zero", 803, 700, 650, 0.25, 0.0, True, True, 1200.0, 0.05),
     make_case("zero-spend", 804, 800, 820, 0.25, 0.4, False, True, 0.0, 0.05),
 ]
-json.dump(dict(provenance=dict(python=platform.python_version(), numpy=np.__version__, scipy=scipy.__version__,
-                               script="make_holdout_reference.py"), cases=cases), sys.stdout, indent=1)
-sys.stdout.write("\n")
+text = json.dumps(dict(provenance=dict(python=platform.python_version(), numpy=np.__version__, scipy=scipy.__version__,
+                                      script="make_holdout_reference.py"), cases=cases), indent=1)
+# per-unit value arrays on one line each, so the fixture stays readable
+text = re.sub(r"\[\s*([-0-9.e,\s]+?)\s*\]", lambda m: "[" + ",".join(m.group(1).split()).replace(",,", ",") + "]", text)
+sys.stdout.write(text + "\n")
 print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}", file=sys.stderr)
