@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts the Experiments service with a demo workload, on embedded defaults:
 #  1. a private ClickHouse server on loopback (Debian's clickhouse-server, installed when missing) holding
-#     generated impression logs: 40,000 users over 42 days with an A/B test (+5% conversions), an A/A test
-#     and a geo campaign (+18% in 5 markets); loaded once (about a minute), kept in .data/;
-#  2. the API on http://127.0.0.1:5080 (URLS to change it), hosting an in-process Hangfire server (jobs dashboard at /jobs), with its
-#     results store and job storage in SQLite files under .data/;
+#     generated impression logs: 40,000 users over 42 days with an A/B holdout test of a retargeting campaign
+#     (+5% conversions), an A/A test and a geo campaign (+18% in 5 markets), both campaigns with spend;
+#     loaded once (about a minute), kept in .data/;
+#  2. the API on http://127.0.0.1:5080 (URLS to change it), hosting an in-process Hangfire server (jobs dashboard
+#     at /jobs), with its results store and job storage in SQLite files under .data/;
 #  3. the demo experiments registered and analysed as jobs, and their published results printed, next to
-#     the effects the generator put in, plus the stateless notebook endpoints' examples from demo/.
+#     the effects the generator put in (lift, incremental conversions and revenue, spend, cost per incremental
+#     conversion, iROAS), plus the stateless notebook endpoints' examples from demo/.
 # The service keeps running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +28,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ -f .data/demo/truth.json ] && ! grep -q '"abHoldout"' .data/demo/truth.json; then
+  echo "The demo logs predate the holdout campaigns' spend; generating them again."
+  curl -fsS "$clickhouse" --data-binary "DROP DATABASE IF EXISTS demo" >/dev/null
+  rm -f .data/demo/*.json
+fi
 loaded=$(curl -fsS "${clickhouse}?query=SELECT%20count()%20FROM%20demo.impressions" 2>/dev/null || echo 0)
 if [ ! -f .data/demo/truth.json ] || [ "${loaded:-0}" -eq 0 ]; then
   echo "Generating the demo logs (about a minute)…"
@@ -76,6 +83,10 @@ for definition in .data/demo/*.json; do
   grep -oE '"metric":"[^"]*"|"finality":"[^"]*"|"relative":\{[^}]*\}|"liftPercent":\{[^}]*\}|"varianceReduction":[-0-9.eE]*|"mismatch":(true|false)' <<<"$results" || true
   echo
 done
+
+echo "== Holdout campaigns: the published incrementality next to what the generator put in =="
+dotnet run --project Experiments.Jobs -c Release --no-build -- demo-summary --api "$base/" --truth .data/demo/truth.json --key-file .data/admin-key
+echo
 
 echo "== Notebook endpoints: A/B test with CUPED from sums (demo/ab-example.json) =="
 curl -sS "${auth[@]}" -X POST "$base/api/v1/stats/ab" -H 'Content-Type: application/json' --data @demo/ab-example.json
