@@ -1,5 +1,8 @@
 using Experiments.Api.Access;
 using Experiments.Api.Experiments;
+using Experiments.Api.Operations;
+using Prometheus;
+using Scalar.AspNetCore;
 using Experiments.Api.Infrastructure;
 using Experiments.Api.PublishedResults;
 using Experiments.Api.Runs;
@@ -18,6 +21,7 @@ builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<ApiKeySecu
 builder.Services.AddHttpContextAccessor();
 // API keys with roles, the per-key rate limit, the request size limit, the first admin key.
 builder.Services.AddApiAccess(builder.Configuration);
+builder.Services.AddOperations();
 // The results store, the analysis service and the queue. By default this process also runs a Hangfire
 // server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
@@ -28,9 +32,15 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 AuditTrail.BufferBodies(app);
+app.UseRouting();
+app.UseHttpMetrics(); // requests and latency per endpoint, for /metrics
 app.UseApiAccess();
 
-app.MapOpenApi();
+// The OpenAPI document and its interactive reference are open to all: they describe the contract (including the
+// key schemes) and hold no data, and a browser must be able to load them before it has a way to send a key.
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference("/reference", reference => reference.WithTitle("Experiments API")).AllowAnonymous();
+app.MapOperations();
 app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok", EngineInfo.Version))).WithTags("Service").AllowAnonymous();
 app.MapStatistics();
 app.MapExperiments();

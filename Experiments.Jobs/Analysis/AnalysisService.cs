@@ -110,6 +110,7 @@ public sealed partial class AnalysisService(
             await store.ReleaseLeaseAsync(run.ExperimentId, holder, CancellationToken.None);
         }
         var final = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
+        AnalysisMetrics.Record(outcome.Kind, final.Durations);
         LogFinished(run.Id, run.ExperimentId, run.DataWindow.ToString(), outcome.Kind, final.RowsRead, final.BytesRead,
             final.EngineVersion ?? "", Ms(final.Durations.ContractCheck), Ms(final.Durations.Query), Ms(final.Durations.Engine),
             Ms(final.Durations.Publish), outcome.Reason ?? "");

@@ -9,7 +9,8 @@
 //
 // Options: --postgres <connection string> (a server where the role may create databases; without it
 // only SQLite is measured), --latency-runs N (100), --gap-ms N (300), --process-latency-runs N (50),
-// --throughput-runs N (1000), --recoveries N (3), --warmup N (3).
+// --throughput-runs N (1000), --recoveries N (3), --recovery-stagger-s N (5: seconds between the starts of
+// the recoveries, which overlap; each takes about 35 s, so 60 runs them one after another), --warmup N (3).
 using System.Diagnostics;
 using System.Globalization;
 using Experiments.Jobs.Results;
@@ -40,20 +41,25 @@ foreach (var provider in providers)
         Progress($"  median {Table.Ms(Stats.Percentile(acrossProcesses[provider].ToStartedAt, 50))}");
     }
 
-    Progress($"{provider}: {options.ThroughputRuns} runs queued at once onto one worker host");
+    Progress($"{provider}: {options.ThroughputRuns} runs queued, then one worker host started");
     throughput[provider] = await scenarios.ThroughputAsync(provider, options.ThroughputRuns);
     Progress($"  {throughput[provider].RunsPerSecond:0.0} runs/s ({throughput[provider].Wall.TotalSeconds:0.0} s)");
 }
 
-if (options.Postgres is not null)
+if (options.Postgres is not null && options.Recoveries > 0)
 {
-    for (int i = 1; i <= options.Recoveries; i++)
+    // The recoveries run at the same time, each on its own database with its own worker process and
+    // surviving host, started RecoveryStaggerSeconds apart: each mostly waits out Hangfire's
+    // invisibility timeout, and one after another they would take three times as long for the same figures.
+    Progress($"PostgreSql: {options.Recoveries} recoveries (SIGKILL of the worker process running the run), started {options.RecoveryStaggerSeconds} s apart");
+    var running = Enumerable.Range(1, options.Recoveries).Select(async i =>
     {
-        Progress($"PostgreSql: recovery {i} of {options.Recoveries} (SIGKILL of the worker process running the run)");
-        var recovery = await scenarios.RecoveryAsync();
-        recoveries.Add(recovery);
-        Progress($"  succeeded {recovery.ToSucceeded.TotalSeconds:0.0} s after the kill (started {recovery.ToRestart.TotalSeconds:0.0} s after; {recovery.HangfireJobs} job(s))");
-    }
+        await Task.Delay(TimeSpan.FromSeconds(options.RecoveryStaggerSeconds * (i - 1)));
+        var recovery = await scenarios.RecoveryAsync(i.ToString(CultureInfo.InvariantCulture));
+        Progress($"  recovery {i}: succeeded {recovery.ToSucceeded.TotalSeconds:0.0} s after the kill (started {recovery.ToRestart.TotalSeconds:0.0} s after; {recovery.HangfireJobs} job(s))");
+        return recovery;
+    }).ToList();
+    recoveries.AddRange(await Task.WhenAll(running));
 }
 
 Console.WriteLine(Table.Render(options, providers, inProcess, acrossProcesses, throughput, recoveries, scenarios.Settings));
@@ -63,11 +69,11 @@ return 0;
 namespace Experiments.JobsBenchmark
 {
     /// <summary>The command line.</summary>
-    public sealed record Arguments(string? Postgres, int LatencyRuns, int GapMs, int ProcessLatencyRuns, int ThroughputRuns, int Recoveries, int WarmUp)
+    public sealed record Arguments(string? Postgres, int LatencyRuns, int GapMs, int ProcessLatencyRuns, int ThroughputRuns, int Recoveries, int RecoveryStaggerSeconds, int WarmUp)
     {
         public static Arguments Parse(string[] args)
         {
-            var parsed = new Arguments(null, 100, 300, 50, 1000, 3, 3);
+            var parsed = new Arguments(null, 100, 300, 50, 1000, 3, 5, 3);
             for (int i = 0; i < args.Length; i++)
             {
                 string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -79,6 +85,7 @@ namespace Experiments.JobsBenchmark
                     "--process-latency-runs" => parsed with { ProcessLatencyRuns = Count(value) },
                     "--throughput-runs" => parsed with { ThroughputRuns = Count(value) },
                     "--recoveries" => parsed with { Recoveries = Count(value) },
+                    "--recovery-stagger-s" => parsed with { RecoveryStaggerSeconds = Count(value) },
                     "--warmup" => parsed with { WarmUp = Count(value) },
                     _ => throw new ArgumentException($"Unknown option {args[i]}."),
                 };

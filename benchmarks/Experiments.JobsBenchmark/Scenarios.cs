@@ -16,9 +16,12 @@ namespace Experiments.JobsBenchmark;
 /// <param name="ToStartedAt">To the attempt's start as the store records it (<see cref="AnalysisRun.StartedAt"/>, ms precision), ms.</param>
 public sealed record LatencyFigure(IReadOnlyList<double>? ToContractCheck, IReadOnlyList<double> ToStartedAt);
 
-/// <summary>A batch of runs queued at once and executed by one worker host.</summary>
+/// <summary>A batch of runs queued beforehand and executed by one worker host.</summary>
+/// <param name="Enqueue">Queueing them, one after another, with no server running.</param>
+/// <param name="Wall">The worker host's start → every run terminal.</param>
 /// <param name="MeanAttempt">The mean time from an attempt's start to its run's end, as the store records them (the analysis service's own share of a job).</param>
-public sealed record ThroughputFigure(int Runs, TimeSpan Enqueue, TimeSpan Wall, TimeSpan MeanAttempt)
+/// <param name="MeanSourceAndEngine">Of which the contract check, query and engine stages (the in-memory source and the statistics), mean.</param>
+public sealed record ThroughputFigure(int Runs, TimeSpan Enqueue, TimeSpan Wall, TimeSpan MeanAttempt, TimeSpan MeanSourceAndEngine)
 {
     /// <summary>Runs per second over the wall time.</summary>
     public double RunsPerSecond => Runs / Wall.TotalSeconds;
@@ -48,7 +51,7 @@ public sealed class Scenarios(string? postgresServer, Action<string> progress)
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
     /// <summary>The settings each storage's hosts ran with, as read back from the first host built on it.</summary>
-    public Dictionary<StoreProvider, EffectiveSettings> Settings { get; } = new();
+    public System.Collections.Concurrent.ConcurrentDictionary<StoreProvider, EffectiveSettings> Settings { get; } = new();
 
     /// <summary>
     /// Runs queued one at a time, <paramref name="gap"/> apart, distinct experiments, onto a worker host in
@@ -125,39 +128,47 @@ public sealed class Scenarios(string? postgresServer, Action<string> progress)
     }
 
     /// <summary>
-    /// <paramref name="runs"/> runs of distinct single-metric experiments enqueued back to back onto one
-    /// worker host in this process: the first enqueue → every run terminal.
+    /// <paramref name="runs"/> runs of distinct single-metric experiments, queued back to back by an
+    /// enqueue-only host (as the daily job or an API replica queues them) while no server runs, then one
+    /// worker host started in this process: its start → every run terminal.
     /// </summary>
     public async Task<ThroughputFigure> ThroughputAsync(StoreProvider provider, int runs)
     {
         await using var database = await BenchDatabase.CreateAsync(provider, postgresServer);
-        var source = new TimingDataSource(new InMemoryDataSource());
-        using var host = WorkerHosts.Build(database, source, runServer: true);
-        await host.StartAsync();
-        Settings.TryAdd(provider, EffectiveSettings.Of(host));
-        var store = host.Services.GetRequiredService<ResultsStore>();
-        var results = host.Services.GetRequiredService<ResultsDatabase>();
+        using var api = WorkerHosts.Build(database, new TimingDataSource(new InMemoryDataSource()), runServer: false);
+        await api.StartAsync();
+        var store = api.Services.GetRequiredService<ResultsStore>();
+        var results = api.Services.GetRequiredService<ResultsDatabase>();
         var ids = await SaveExperimentsAsync(store, "tp", runs);
 
-        long start = Stopwatch.GetTimestamp();
+        long enqueueStart = Stopwatch.GetTimestamp();
         foreach (string id in ids)
-            await WorkerHosts.EnqueueAsync(host, id);
-        var enqueue = Stopwatch.GetElapsedTime(start);
+            await WorkerHosts.EnqueueAsync(api, id);
+        var enqueue = Stopwatch.GetElapsedTime(enqueueStart);
+        progress($"  queued {runs} runs in {enqueue.TotalSeconds:0.0} s");
+
+        var source = new TimingDataSource(new InMemoryDataSource());
+        using var worker = WorkerHosts.Build(database, source, runServer: true);
+        long start = Stopwatch.GetTimestamp();
+        await worker.StartAsync();
         var (succeeded, failed) = await WaitForTerminalAsync(results, runs, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(100));
         var wall = Stopwatch.GetElapsedTime(start);
+        Settings.TryAdd(provider, EffectiveSettings.Of(worker));
 
         Check(succeeded == runs && failed == 0, $"{succeeded} succeeded and {failed} failed of {runs}");
         Check(source.ContractChecks == runs, $"{source.ContractChecks} contract checks for {runs} runs");
         var meanAttempt = await WorkerHosts.MeanAttemptAsync(results);
-        await host.StopAsync();
-        return new ThroughputFigure(runs, enqueue, wall, meanAttempt);
+        await worker.StopAsync();
+        await api.StopAsync();
+        return new ThroughputFigure(runs, enqueue, wall, meanAttempt.Attempt, meanAttempt.SourceAndEngine);
     }
 
     /// <summary>
     /// PostgreSQL: a worker process takes a run and hangs in its query; a surviving worker host starts in
-    /// this process; the process is killed with SIGKILL; kill → the run succeeded on the survivor.
+    /// this process; the process is killed with SIGKILL; kill → the run succeeded on the survivor. Each
+    /// recovery has its own database, worker process and surviving host, so several can run at once.
     /// </summary>
-    public async Task<RecoveryFigure> RecoveryAsync()
+    public async Task<RecoveryFigure> RecoveryAsync(string name)
     {
         await using var database = await BenchDatabase.CreateAsync(StoreProvider.PostgreSql, postgresServer);
         using var api = WorkerHosts.Build(database, new TimingDataSource(new InMemoryDataSource()), runServer: false);
@@ -166,19 +177,20 @@ public sealed class Scenarios(string? postgresServer, Action<string> progress)
         const string experiment = "recovery";
         await store.SaveExperimentAsync(Experiment(experiment));
 
-        await using var doomed = WorkerProcess.Start(database, ("TestWorker:HangInQuery", "true"), ("Jobs:ServerName", "doomed-worker"));
+        await using var doomed = WorkerProcess.Start(database, ("TestWorker:HangInQuery", "true"), ("Jobs:ServerName", $"doomed-worker-{name}"));
         Check(await doomed.Started.WaitAsync(Patience), "The worker process did not start:\n" + doomed.Output);
         var run = await WorkerHosts.EnqueueAsync(api, experiment);
         await WorkerHosts.WaitForAsync(() => store.GetRunAsync(run.Id), r => r is { Status: RunStatus.Running, Stage: RunStage.Query },
             Patience, TimeSpan.FromMilliseconds(50), "the worker process to reach the run's query");
 
         var source = new TimingDataSource(new InMemoryDataSource());
-        using var survivor = WorkerHosts.Build(database, source, runServer: true, ("Jobs:ServerName", "surviving-worker"));
+        using var survivor = WorkerHosts.Build(database, source, runServer: true, ("Jobs:ServerName", $"surviving-worker-{name}"));
         await survivor.StartAsync();
         Settings.TryAdd(StoreProvider.PostgreSql, EffectiveSettings.Of(survivor));
 
         long killed = Stopwatch.GetTimestamp();
         await doomed.KillAsync();
+        progress($"  recovery {name}: worker process killed");
         var done = await WorkerHosts.WaitForAsync(() => store.GetRunAsync(run.Id), r => r!.IsTerminal,
             Patience, TimeSpan.FromMilliseconds(50), "the run to finish on the surviving worker");
         var toSucceeded = Stopwatch.GetElapsedTime(killed);
