@@ -1,3 +1,4 @@
+using Experiments.Api.Charts;
 using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
 using Experiments.Api.PublishedResults;
@@ -30,6 +31,7 @@ app.MapStatistics();
 app.MapExperiments();
 app.MapRuns();
 app.MapPublishedResults();
+app.MapCharts();
 
 app.Run();
 
