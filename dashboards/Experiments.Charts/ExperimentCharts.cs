@@ -104,8 +104,16 @@ public static class ExperimentCharts
             band.LegendText = series.Count == 1 ? $"{level} {data.BandName}" : $"{series[s].Name}: {level} {data.BandName}";
             var line = plot.Add.ScatterLine(xs, points.Select(p => p.Estimate * scale).ToArray(), color);
             line.LineWidth = 2.5f;
-            line.MarkerSize = 0;
+            // A path of a few points (a geo experiment's published versions) shows its points.
+            line.MarkerSize = points.Count <= 5 ? 8 : 0;
             line.LegendText = series.Count == 1 ? $"Cumulative {data.Quantity}" : series[s].Name;
+            if (points.Count == 1)
+            {
+                var bar = plot.Add.Line(xs[0], points[0].Lower * scale, xs[0], points[0].Upper * scale);
+                bar.LineColor = color;
+                bar.LineWidth = 2;
+                bar.MarkerSize = 0;
+            }
             var first = points[0];
             var last = points[^1];
             alt.Append($"{series[s].Name}: on {NumberFormat.IsoDate(last.Day)} {NumberFormat.EstimateWithRange(last.Estimate, last.Lower, last.Upper, data.Kind)}");

@@ -298,6 +298,11 @@ public class ChartsAndCsvApiTests(FixedDataApiFactory factory) : IClassFixture<F
         using var response = await _client.GetAsync(path);
         byte[] bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(bytes)}");
+        // Kept beside the test assembly for people to look at.
+        string folder = Path.Combine(AppContext.BaseDirectory, "api-charts");
+        Directory.CreateDirectory(folder);
+        string name = path.Split('?')[0].Replace("/api/v1/experiments/", "", StringComparison.Ordinal).Replace("/charts/", "-", StringComparison.Ordinal);
+        await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
         return (bytes, response.Content.Headers.ContentType?.MediaType);
     }
 
