@@ -99,7 +99,7 @@ public static class NumberFormat
 
     /// <summary>A p-value: "p = 0.032", "p &lt; 0.001".</summary>
     public static string PValue(double p) =>
-        p < 0.001 ? "p < 0.001" : "p = " + p.ToString(p < 0.01 ? "0.000" : "0.00", Invariant);
+        p < 0.001 ? "p < 0.001" : "p = " + p.ToString(p < 0.1 ? "0.000" : "0.00", Invariant);
 
     /// <summary>A day as a chart's axis writes it: "Mar 1".</summary>
     public static string ShortDate(DateOnly day) => day.ToString("MMM d", Invariant);
