@@ -1,5 +1,7 @@
 using System.Security;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using ScottPlot;
 
 namespace Experiments.Charts;
@@ -20,7 +22,7 @@ public enum ChartFormat
 /// <c>&lt;title&gt;</c>/<c>&lt;desc&gt;</c> and <c>aria-label</c>, the PNG as <c>tEXt</c> chunks
 /// (<c>Title</c>, <c>Description</c>).
 /// </summary>
-public sealed class Chart : IDisposable
+public sealed partial class Chart : IDisposable
 {
     /// <summary>Nominal width in CSS pixels.</summary>
     public const int Width = 800;
@@ -64,7 +66,17 @@ public sealed class Chart : IDisposable
         }
     }
 
-    /// <summary>An SVG document of <see cref="Width"/>×<see cref="Height"/> with <c>role="img"</c>, <c>&lt;title&gt;</c> and <c>&lt;desc&gt;</c>.</summary>
+    /// <summary>
+    /// The <c>&lt;svg&gt;</c> element alone (no XML declaration), for inline use in an HTML page or report: its ids are
+    /// prefixed with a hash of the chart, so several charts on one page never share a clip path.
+    /// </summary>
+    public string ToSvgElement()
+    {
+        string svg = ToSvg();
+        return svg[svg.IndexOf("<svg", StringComparison.Ordinal)..].TrimEnd();
+    }
+
+    /// <summary>An SVG document of <see cref="Width"/>×<see cref="Height"/> with <c>role="img"</c>, <c>&lt;title&gt;</c> and <c>&lt;desc&gt;</c>; its ids are unique to the chart.</summary>
     public string ToSvg()
     {
         string svg;
@@ -80,10 +92,20 @@ public sealed class Chart : IDisposable
         string attributes = $" role=\"img\" aria-label=\"{SecurityElement.Escape(Title)}\"";
         string head = $"<title>{SecurityElement.Escape(Title)}</title><desc>{SecurityElement.Escape(AltText)}</desc>";
         bool selfClosing = svg[end - 1] == '/';
-        return selfClosing
+        svg = selfClosing
             ? svg[..(end - 1)] + attributes + ">" + head + "</svg>" + svg[(end + 1)..]
             : svg[..end] + attributes + ">" + head + svg[(end + 1)..];
+        // Skia numbers its clip paths per canvas ("cl_1"): two charts inline on one page would clip each other.
+        string prefix = "c" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(svg)))[..8] + "-";
+        svg = IdAttribute().Replace(svg, m => $"{m.Groups[1].Value}=\"{prefix}{m.Groups[2].Value}\"");
+        return IdReference().Replace(svg, m => $"{m.Groups[1].Value}#{prefix}{m.Groups[2].Value}");
     }
+
+    [GeneratedRegex("\\b(id)=\"([^\"]+)\"")]
+    private static partial Regex IdAttribute();
+
+    [GeneratedRegex("(url\\(|href=\")#([^)\"]+)")]
+    private static partial Regex IdReference();
 
     /// <inheritdoc />
     public void Dispose() => Plot.Dispose();

@@ -83,6 +83,22 @@ public sealed class RenderTests
     }
 
     [Fact]
+    public void Inline_svgs_of_different_charts_share_no_id_and_every_reference_resolves()
+    {
+        var seen = new HashSet<string>();
+        foreach (var (name, build) in SampleCharts.All())
+        {
+            using var chart = build();
+            string svg = chart.ToSvgElement();
+            Assert.StartsWith("<svg", svg);
+            var ids = System.Text.RegularExpressions.Regex.Matches(svg, "\\bid=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+            var references = System.Text.RegularExpressions.Regex.Matches(svg, "url\\(#([^)]+)\\)").Select(m => m.Groups[1].Value).ToList();
+            Assert.All(references, r => Assert.Contains(r, ids));
+            Assert.All(ids, id => Assert.True(seen.Add(id), $"{name}: id {id} is used by another chart too"));
+        }
+    }
+
+    [Fact]
     public void The_shipped_font_is_registered_and_resolves_to_DejaVu_Sans()
     {
         Assert.Equal(ChartFonts.Family, ChartFonts.Ensure());
