@@ -99,6 +99,21 @@ public sealed class RenderTests
     }
 
     [Fact]
+    public void Charts_render_concurrently_to_the_same_bytes()
+    {
+        // Requests draw charts in parallel; the font registry and the renderer must not mix them up.
+        byte[] reference;
+        using (var chart = ExperimentCharts.Counterfactual(SampleCharts.Counterfactual()))
+            reference = chart.ToPng();
+        var renders = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(4).Select(_ =>
+        {
+            using var chart = ExperimentCharts.Counterfactual(SampleCharts.Counterfactual());
+            return chart.ToPng();
+        }).ToList();
+        Assert.All(renders, png => Assert.Equal(reference, png));
+    }
+
+    [Fact]
     public void The_shipped_font_is_registered_and_resolves_to_DejaVu_Sans()
     {
         Assert.Equal(ChartFonts.Family, ChartFonts.Ensure());
