@@ -19,12 +19,12 @@ public static class ChartsApi
             .AllowOnly("metric")
             .WithSummary("A chart of the published results, PNG or SVG")
             .WithDescription("chart: lift (lift by metric with intervals, a forest plot; A/B and geo), cumulative (cumulative lift over time with its band: the always-valid daily path of an A/B test, the incremental outcome of each published version of a geo experiment), counterfactual (actual vs synthetic control with the band and the treatment start; geo), effect (effect per day; geo), placebos (placebo distribution with the observed value; geo). format: png (1600×800, 2× density) or svg (800×400, with <title> and <desc>). ?metric= picks the metric of cumulative, counterfactual, effect and placebos (default: the primary, first metric). 404 when the chart does not apply to the experiment's type or nothing has been published.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/svg+xml"]);
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/svg+xml");
         app.MapPost("/api/v1/stats/power/curve.{format}", GetPowerCurve)
             .WithTags("Statistics", "Charts")
             .WithSummary("The power curve of a plan, PNG or SVG")
             .WithDescription("The body of POST /api/v1/stats/power. Power against the true relative lift at the plan's units per variant (from relativeMde, or from days × dailyUnits), with the target power and the minimum detectable lift marked; with covariateCorrelation a second curve with CUPED at the same traffic.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/svg+xml"]);
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/svg+xml");
         return app;
     }
 

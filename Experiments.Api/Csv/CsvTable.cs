@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Experiments.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Data.Analysis;
 
 namespace Experiments.Api.Csv;
@@ -72,6 +70,10 @@ internal static class CsvTable
     private static string Quote(string text) =>
         text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
 
+    /// <summary>Declares a 200 that is <typeparamref name="TResponse"/> as JSON or a CSV table.</summary>
+    public static RouteHandlerBuilder ProducesJsonOrCsv<TResponse>(this RouteHandlerBuilder builder) =>
+        builder.Produces<TResponse>(StatusCodes.Status200OK, "application/json", "text/csv");
+
     /// <summary>
     /// Whether the caller asked for CSV: <c>?format=csv</c> (or <c>json</c>), else an <c>Accept</c> header that
     /// names <c>text/csv</c>. A 400 for any other format.
@@ -92,8 +94,11 @@ internal static class CsvTable
     }
 }
 
-/// <summary>A CSV table as a response (<c>text/csv; charset=utf-8</c>), declared in the OpenAPI document.</summary>
-public sealed class CsvResult(string text) : IResult, IEndpointMetadataProvider, IStatusCodeHttpResult, IContentTypeHttpResult
+/// <summary>
+/// A CSV table as a response (<c>text/csv; charset=utf-8</c>). The endpoint declares it beside its JSON
+/// (<see cref="CsvTable.ProducesJsonOrCsv{TResponse}"/>): response metadata of one status code replaces, not merges.
+/// </summary>
+public sealed class CsvResult(string text) : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
 {
     /// <summary>The CSV text.</summary>
     public string Text { get; } = text;
@@ -111,8 +116,4 @@ public sealed class CsvResult(string text) : IResult, IEndpointMetadataProvider,
         httpContext.Response.ContentType = CsvTable.ContentType;
         return httpContext.Response.WriteAsync(Text, Encoding.UTF8);
     }
-
-    /// <inheritdoc />
-    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
-        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/csv"]));
 }

@@ -18,10 +18,12 @@ public static class PublishedResultsApi
         var group = app.MapGroup("/api/v1/experiments/{id}/results").WithTags("Results");
         group.MapGet("/", GetResults)
             .AllowOnly("metric", "version", "format", "table")
+            .ProducesJsonOrCsv<ResultListResponse>()
             .WithSummary("The latest published result of each metric")
             .WithDescription("?metric=revenue keeps one metric; ?metric=revenue&version=3 gives that version. " + CsvDescription);
         group.MapGet("/history", GetHistory)
             .AllowOnly("metric", "format", "table")
+            .ProducesJsonOrCsv<ResultListResponse>()
             .WithSummary("Every published version")
             .WithDescription("By metric, then version; ?metric=revenue keeps one metric. " + CsvDescription);
         return app;

@@ -25,6 +25,7 @@ public static class RunsApi
             .WithDescription("202 with the queued run and its Location. The optional body {\"window\": {\"start\", \"end\"}} picks the days; by default the experiment's first day to yesterday (UTC), at most its end plus the conversion window. 409 while another run of the experiment is queued, running or deferred, or before it has a complete day of data.");
         group.MapGet("/experiments/{id}/runs", ListRuns)
             .AllowOnly("format")
+            .ProducesJsonOrCsv<RunListResponse>()
             .WithSummary("An experiment's runs, newest first")
             .WithDescription("With Accept: text/csv or ?format=csv, the run history as CSV: one row per run (status, stage, reason, data window, rows and bytes read, engine version, stage milliseconds, attempts, times in ISO 8601 UTC).");
         group.MapGet("/runs/{runId}", GetRun)

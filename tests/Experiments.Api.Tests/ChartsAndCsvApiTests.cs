@@ -285,6 +285,24 @@ public class ChartsAndCsvApiTests(FixedDataApiFactory factory) : IClassFixture<F
         (await _client.Post("/api/v1/stats/power/curve.jpg", plan)).AssertProblem(HttpStatusCode.NotFound, "format");
     }
 
+    [Fact]
+    public async Task The_openapi_document_declares_the_images_and_the_csv()
+    {
+        var document = (await _client.Get("/openapi/v1.json")).Expect(HttpStatusCode.OK);
+        var paths = document["paths"]!.AsObject();
+        var chart = paths["/api/v1/experiments/{id}/charts/{chart}.{format}"]!["get"]!["responses"]!;
+        Assert.NotNull(chart["200"]!["content"]!["image/png"]);
+        Assert.NotNull(chart["200"]!["content"]!["image/svg+xml"]);
+        Assert.NotNull(chart["404"]);
+        Assert.NotNull(paths["/api/v1/stats/power/curve.{format}"]!["post"]);
+        foreach (var path in new[] { "/api/v1/experiments/{id}/results", "/api/v1/experiments/{id}/results/history", "/api/v1/experiments/{id}/runs" })
+        {
+            var ok = paths[path]!["get"]!["responses"]!["200"]!["content"]!.AsObject();
+            Assert.True(ok.ContainsKey("text/csv"), $"{path}: {ok.ToJsonString()}");
+            Assert.True(ok.ContainsKey("application/json"), $"{path}: {ok.ToJsonString()}");
+        }
+    }
+
     private static void AssertPng(byte[] png)
     {
         Assert.Equal(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 }, png[..8]);
