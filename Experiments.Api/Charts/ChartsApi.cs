@@ -70,7 +70,9 @@ public static class ChartsApi
                     return ApiProblems.NotFound("chart", nothingPublished);
                 drawn = PublishedResultCharts.Lift(experiment, latest) is { } data ? ExperimentCharts.Lift(data) : null;
                 if (drawn is null)
-                    return ApiProblems.NotFound("chart", $"No published result of '{id}' has a relative lift (a control mean of zero leaves it undefined).");
+                    return ApiProblems.NotFound("chart", experiment.Type == ExperimentType.Ab
+                        ? $"No published result of '{id}' has a relative lift (a control mean of zero leaves it undefined)."
+                        : $"No published result of '{id}' has a lift % (a synthetic total that is not positive leaves it undefined).");
                 break;
             }
             case ChartKind.Cumulative:

@@ -27,18 +27,22 @@ public sealed partial class Chart : IDisposable
     /// <summary>Nominal width in CSS pixels.</summary>
     public const int Width = 800;
 
-    /// <summary>Nominal height in CSS pixels.</summary>
-    public const int Height = 400;
+    /// <summary>Nominal height in CSS pixels of every chart but a tall forest plot.</summary>
+    public const int DefaultHeight = 400;
 
     /// <summary>The PNG's pixel density over the nominal size.</summary>
     public const int PngScale = 2;
 
-    internal Chart(string title, string altText, Plot plot)
+    internal Chart(string title, string altText, Plot plot, int height = DefaultHeight)
     {
         Title = title;
         AltText = altText;
         Plot = plot;
+        Height = height;
     }
+
+    /// <summary>Nominal height in CSS pixels: <see cref="DefaultHeight"/>, more for a forest plot of many rows.</summary>
+    public int Height { get; }
 
     /// <summary>What the chart shows, as its heading says it.</summary>
     public string Title { get; }

@@ -71,7 +71,9 @@ public static class ExperimentCharts
         ChartStyle.FormatTicks(plot.Axes.Bottom, ChartStyle.AxisNumber);
         plot.XLabel($"{(data.Kind == ValueKind.Percent ? "Relative lift" : "Lift")} vs. control{Unit(data.Kind)}, {level} {(data.Sequential ? "CS" : "CI")}");
         ChartStyle.Finish(plot);
-        return new Chart(title, alt.ToString().TrimEnd(), plot);
+        // Rows keep the design's spacing (about 70 px each) once there are more than four.
+        int height = Math.Max(Chart.DefaultHeight, 120 + 70 * data.Rows.Count);
+        return new Chart(title, alt.ToString().TrimEnd(), plot, height);
     }
 
     /// <summary>

@@ -307,7 +307,7 @@ public class ChartsAndCsvApiTests(FixedDataApiFactory factory) : IClassFixture<F
     {
         Assert.Equal(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 }, png[..8]);
         Assert.Equal(Chart.Width * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
-        Assert.Equal(Chart.Height * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+        Assert.Equal(Chart.DefaultHeight * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         Assert.True(png.Length > 20_000, $"only {png.Length} bytes");
     }
 

@@ -31,7 +31,7 @@ public sealed class RenderTests
 
         Assert.Equal(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 }, png[..8]);
         Assert.Equal(Chart.Width * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
-        Assert.Equal(Chart.Height * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+        Assert.Equal(Chart.DefaultHeight * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         Assert.True(png.Length > 20_000, $"{name}.png is only {png.Length} bytes");
         var text = PngText.Read(png);
         Assert.Equal(chart.Title, text["Title"]);
@@ -80,6 +80,18 @@ public sealed class RenderTests
         var fonts = root.Descendants().Select(e => (string?)e.Attribute("font-family")).Where(f => f is not null).Distinct().ToList();
         Assert.NotEmpty(fonts);
         Assert.All(fonts, f => Assert.Contains(ChartFonts.Family, f!));
+    }
+
+    [Fact]
+    public void A_forest_plot_of_many_rows_grows_taller_and_keeps_every_row()
+    {
+        var rows = Enumerable.Range(1, 9).Select(i => new LiftRow($"metric {i}", i % 3 == 0 ? "control-b" : "treatment", 0.01 * i - 0.04, 0.01 * i - 0.06, 0.01 * i - 0.02)).ToList();
+        using var chart = ExperimentCharts.Lift(new LiftChartData("Nine rows", 0.05, ValueKind.Percent, rows));
+        Assert.Equal(120 + 70 * 9, chart.Height);
+        byte[] png = chart.ToPng();
+        Keep("lift-nine-rows.png", png);
+        Assert.Equal(chart.Height * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+        Assert.Equal(9, System.Text.RegularExpressions.Regex.Matches(chart.AltText, @"\(treatment\)|\(control-b\)").Count);
     }
 
     [Fact]
