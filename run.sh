@@ -3,8 +3,8 @@
 #  1. a private ClickHouse server on loopback (Debian's clickhouse-server, installed when missing) holding
 #     generated impression logs: 40,000 users over 42 days with an A/B test (+5% conversions), an A/A test
 #     and a geo campaign (+18% in 5 markets); loaded once (about a minute), kept in .data/;
-#  2. the API on http://127.0.0.1:5080 (URLS to change it), hosting the durable job scheduler, with its
-#     results store in a SQLite file under .data/;
+#  2. the API on http://127.0.0.1:5080 (URLS to change it), hosting an in-process Hangfire server (jobs dashboard at /jobs), with its
+#     results store and job storage in SQLite files under .data/;
 #  3. the demo experiments registered and analysed as jobs, and their published results printed, next to
 #     the effects the generator put in, plus the stateless notebook endpoints' examples from demo/.
 # The service keeps running until Ctrl-C.

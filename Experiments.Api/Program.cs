@@ -15,10 +15,10 @@ builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
 builder.Services.AddOpenApi();
-// The results store, the analysis service and the queue. By default this process also runs the
-// scheduler (one process does everything); with Jobs:RunScheduler=false it only enqueues, and workers
-// (dotnet run --project Experiments.Jobs) sharing the database execute the runs.
-builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: builder.Configuration.GetValue("Jobs:RunScheduler", true));
+// The results store, the analysis service and the queue. By default this process also runs a Hangfire
+// server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
+// (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
+builder.Services.AddExperimentsJobs(builder.Configuration, runServer: builder.Configuration.GetValue("Jobs:RunServer", true));
 
 var app = builder.Build();
 
@@ -32,8 +32,12 @@ app.MapExperiments();
 app.MapRuns();
 app.MapPublishedResults();
 app.MapCharts();
+app.MapJobsDashboard();
 
-app.Run();
+if (!await HostStart.TryStartAsync(app, "service"))
+    return 3;
+await app.WaitForShutdownAsync();
+return 0;
 
 /// <summary>Entry point, visible to the test host.</summary>
 public partial class Program;

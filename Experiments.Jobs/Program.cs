@@ -1,8 +1,8 @@
-// The worker host: runs the Quartz scheduler (analysis jobs, the daily analysis of running
-// experiments) without the API, on the same options as the API's in-process scheduler.
+// The worker host: runs a Hangfire server (analysis jobs, the daily analysis of running
+// experiments) without the API, on the same options as the API's in-process server.
 // Configuration: the embedded appsettings.json, overridden by an appsettings.json in the working
 // folder, environment variables (ResultsStore__Provider=PostgreSql, ResultsStore__ConnectionString=…)
-// and the command line (--Jobs:InstanceId=worker-2).
+// and the command line (--Jobs:ServerName=worker-2).
 using Experiments.Jobs.Demo;
 using Experiments.Jobs.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +14,9 @@ if (await DemoCommands.TryRunAsync(args) is { } exitCode)
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddExperimentsJobsDefaults();
-builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: true);
-await builder.Build().RunAsync();
+builder.Services.AddExperimentsJobs(builder.Configuration, runServer: true);
+using var host = builder.Build();
+if (!await HostStart.TryStartAsync(host, "worker"))
+    return 3;
+await host.WaitForShutdownAsync();
 return 0;

@@ -5,38 +5,38 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Quartz;
+using Hangfire;
+using Hangfire.AspNetCore;
 
 // The extension lives in the container's namespace so that a host's Program.cs finds it without a using.
 // ReSharper disable once CheckNamespace
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the results store, the analysis service and the Quartz scheduler.</summary>
+/// <summary>Registers the results store, the analysis service and the Hangfire jobs.</summary>
 public static class ExperimentsJobsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the results store (migrated when the host starts), <see cref="AnalysisService"/>,
-    /// <see cref="AnalysisQueue"/> and a Quartz scheduler whose persistent job store lives in the
-    /// same database (clustered on PostgreSQL). Options come from the sections <c>ResultsStore</c>,
-    /// <c>Analysis</c> and <c>Jobs</c>, each validated at start-up; missing keys take the defaults
-    /// of <see cref="ResultsStoreOptions"/>, <see cref="AnalysisOptions"/> and <see cref="JobsOptions"/>.
+    /// <see cref="AnalysisQueue"/>, Hangfire's client over the configured job storage and, when
+    /// <paramref name="runServer"/>, a Hangfire server that runs the jobs and keeps the daily job
+    /// registered. Options come from the sections <c>ResultsStore</c>, <c>Analysis</c> and <c>Jobs</c>,
+    /// each validated at start-up; missing keys take the defaults of <see cref="ResultsStoreOptions"/>,
+    /// <see cref="AnalysisOptions"/> and <see cref="JobsOptions"/>.
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="configuration">The host's configuration.</param>
-    /// <param name="runScheduler">True to run the scheduler in this process (a worker, or an API that does
-    /// everything); false to only enqueue, leaving execution to workers sharing the database.</param>
+    /// <param name="runServer">True to run a Hangfire server in this process (a worker, or an API that does
+    /// everything); false to only enqueue, leaving execution to workers sharing the job storage.</param>
     /// <exception cref="OptionsValidationException">An option is invalid.</exception>
-    public static IServiceCollection AddExperimentsJobs(this IServiceCollection services, IConfiguration configuration, bool runScheduler)
+    public static IServiceCollection AddExperimentsJobs(this IServiceCollection services, IConfiguration configuration, bool runServer)
     {
         var storeOptions = Bind<ResultsStoreOptions>(services, configuration, ResultsStoreOptions.Section);
         var jobsOptions = Bind<JobsOptions>(services, configuration, JobsOptions.Section);
-        Bind<AnalysisOptions>(services, configuration, AnalysisOptions.Section);
+        var analysisOptions = Bind<AnalysisOptions>(services, configuration, AnalysisOptions.Section);
 
-        var database = ResultsDatabase.Create(storeOptions, configuration[HostDefaults.ContentRootKey] ?? Directory.GetCurrentDirectory());
-        bool clustered = jobsOptions.Clustered ?? database.Provider == StoreProvider.PostgreSql;
-        if (clustered && database.Provider != StoreProvider.PostgreSql)
-            throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions),
-                ["Jobs:Clustered needs ResultsStore:Provider PostgreSql: a SQLite file cannot be shared by several workers."]);
+        string contentRoot = configuration[HostDefaults.ContentRootKey] ?? Directory.GetCurrentDirectory();
+        var database = ResultsDatabase.Create(storeOptions, contentRoot);
+        var jobStore = JobStore.Resolve(jobsOptions.Storage, database, analysisOptions, contentRoot);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(database);
@@ -47,57 +47,35 @@ public static class ExperimentsJobsServiceCollectionExtensions
         services.TryAddSingleton<IExperimentDataSource, UnconfiguredDataSource>();
         services.AddScoped<AnalysisService>();
         services.AddScoped<AnalysisQueue>();
+        services.AddScoped<AnalysisJobs>();
         services.AddHostedService<ResultsStoreMigration>();
 
-        services.AddQuartz(quartz =>
+        // Hangfire keeps its storage and job activator in statics (JobStorage.Current, JobActivator.Current);
+        // registering this host's own first makes its client, server and dashboard use them, so several
+        // hosts in one process (tests, an API beside a worker) never run each other's jobs.
+        services.AddSingleton(jobStore);
+        services.AddSingleton<JobStorage>(_ => jobStore.CreateStorage());
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((provider, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HangfireLogs(provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())));
+        if (runServer)
         {
-            quartz.ConfigureScheduler(scheduler =>
+            if (jobStore.Provider == StoreProvider.Sqlite)
+                services.AddHostedService<SqliteServerLock>();
+            services.AddHostedService<DailyAnalysisRegistration>();
+            services.AddHangfireServer(server =>
             {
-                scheduler.InstanceName = jobsOptions.SchedulerName;
-                if (clustered)
-                    scheduler.InstanceId = string.IsNullOrWhiteSpace(jobsOptions.InstanceId) ? Environment.MachineName : jobsOptions.InstanceId;
-                scheduler.IdleWaitTime = jobsOptions.IdleWaitTime;
-                // A stopping worker cancels its jobs; a cancelled analysis is handed back for recovery.
-                scheduler.ShutdownJobInterruption = ShutdownJobInterruption.Always;
+                server.WorkerCount = jobsOptions.WorkerCount;
+                server.SchedulePollingInterval = jobsOptions.SchedulePollingInterval;
+                server.ShutdownTimeout = jobsOptions.ShutdownTimeout;
+                server.StopTimeout = jobsOptions.ShutdownTimeout;
+                if (!string.IsNullOrWhiteSpace(jobsOptions.ServerName))
+                    server.ServerName = jobsOptions.ServerName;
             });
-            // Quartz keeps real time even when a test gives the analysis a clock of its own.
-            quartz.UseTimeProvider(TimeProvider.System);
-            quartz.UseDefaultThreadPool(jobsOptions.MaxConcurrency);
-            quartz.UsePersistentStore(store =>
-            {
-                store.ConfigureStore(ado =>
-                {
-                    ado.TablePrefix = "qrtz_";
-                    ado.StoreJobDataAsStrings = true;
-                    ado.SchemaProvisioning = SchemaProvisioning.Validate;
-                    ado.RecoverFiringsCancelledByShutdown = true;
-                });
-                if (database.Provider == StoreProvider.PostgreSql)
-                    store.UsePostgres(database.QuartzConnectionString);
-                else
-                    store.UseSqlite(database.QuartzConnectionString);
-                if (clustered)
-                    store.UseClustering(cluster =>
-                    {
-                        cluster.CheckinInterval = jobsOptions.CheckinInterval;
-                        cluster.CheckinMisfireThreshold = jobsOptions.CheckinMisfireThreshold;
-                    });
-            });
-            quartz.AddJobType<AnalyseExperimentJob>();
-            if (runScheduler && jobsOptions.ScheduleDailyAnalysis)
-            {
-                quartz.ScheduleJob<AnalyseRunningExperimentsJob>(
-                    trigger => trigger
-                        .WithIdentity("daily-analysis", AnalysisQueue.Group)
-                        .WithCronSchedule(jobsOptions.DailyAnalysisCron, cron => cron.InTimeZone(TimeZoneInfo.Utc)),
-                    job => job
-                        .WithIdentity(AnalyseRunningExperimentsJob.Key)
-                        .RequestRecovery()
-                        .DisallowConcurrentExecution());
-            }
-        });
-        if (runScheduler)
-            services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = false);
+        }
         return services;
     }
 
@@ -105,7 +83,7 @@ public static class ExperimentsJobsServiceCollectionExtensions
     {
         services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, ValidatedOptions<T>>());
-        // Read once here too: the scheduler's configuration is decided while services are registered.
+        // Read once here too: the job storage is decided while services are registered.
         var options = new T();
         configuration.GetSection(section).Bind(options);
         return ValidatedOptions<T>.Check(options);

@@ -9,8 +9,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Experiments.Api.Runs;
 
 /// <summary>
-/// Analysis runs: queue one for an experiment, then poll it. The run executes on the Quartz scheduler,
-/// in this process by default or on a worker when the API only enqueues (Jobs:RunScheduler=false).
+/// Analysis runs: queue one for an experiment, then poll it. The run executes as a Hangfire job,
+/// in this process by default or on a worker when the API only enqueues (Jobs:RunServer=false).
 /// </summary>
 public static class RunsApi
 {

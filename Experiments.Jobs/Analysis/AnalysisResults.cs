@@ -21,6 +21,12 @@ public enum AnalysisOutcomeKind
 
     /// <summary>The run had already succeeded or failed (a recovered or duplicate firing); nothing was done.</summary>
     AlreadyFinished,
+
+    /// <summary>
+    /// Another attempt (of this run or another run of the experiment) holds the experiment's lease; nothing
+    /// was done and the run is due again at <see cref="AnalysisOutcome.RetryAt"/>, when that lease lapses.
+    /// </summary>
+    Busy,
 }
 
 /// <summary>The outcome of one attempt of a run.</summary>

@@ -56,14 +56,24 @@ public sealed partial class AnalysisService(
     }
 
     /// <summary>
-    /// Executes one attempt of a run. Safe to call again for the same run (a recovered job): a run
-    /// that already succeeded or failed is left alone.
+    /// Executes one attempt of a run. Safe to call again for the same run, from any process (a job
+    /// delivered twice, or recovered after a crash): a run that already succeeded or failed is left
+    /// alone, and an attempt starts only while it holds its experiment's lease in the store, so two
+    /// analyses of one experiment never overlap; when another attempt holds it the outcome is
+    /// <see cref="AnalysisOutcomeKind.Busy"/>, due again when that lease lapses.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled (the worker is shutting down); the run stays running for recovery.</exception>
     public async Task<AnalysisOutcome> ExecuteAsync(Guid runId, CancellationToken cancellationToken = default)
     {
-        var run = await store.StartAttemptAsync(runId, cancellationToken);
-        if (run is null)
+        string holder = Guid.NewGuid().ToString("N");
+        var start = await store.StartAttemptAsync(runId, holder, _options.LeaseDuration, cancellationToken);
+        if (start.BusyUntil is { } busyUntil)
+        {
+            LogBusy(runId, start.ExperimentId!, busyUntil);
+            return new AnalysisOutcome(runId, start.ExperimentId!, AnalysisOutcomeKind.Busy,
+                "Another analysis of this experiment is in progress.", busyUntil + TimeSpan.FromSeconds(1), []);
+        }
+        if (start.Run is not { } run)
         {
             var existing = await store.GetRunAsync(runId, cancellationToken);
             LogAlreadyFinished(runId, existing?.Status.ToString() ?? "unknown");
@@ -77,7 +87,28 @@ public sealed partial class AnalysisService(
             ["Attempt"] = run.Attempts,
         });
         LogStarted(run.Id, run.ExperimentId, run.DataWindow.ToString(), run.Attempts);
-        var outcome = await ExecuteStagesAsync(run, cancellationToken);
+
+        // The attempt ends at the worker's shutdown, at AttemptTimeout, or when its lease is lost.
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(_options.AttemptTimeout);
+        var lease = new LeaseKeeper(store, run.ExperimentId, holder, _options.LeaseDuration, attempt);
+        var renewing = lease.RunAsync();
+        AnalysisOutcome outcome;
+        try
+        {
+            outcome = await ExecuteStagesAsync(run, lease, cancellationToken, attempt.Token);
+        }
+        catch (OperationCanceledException) when (lease.Lost && !cancellationToken.IsCancellationRequested)
+        {
+            LogLeaseLost(run.Id, run.ExperimentId);
+            outcome = new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.Busy,
+                "The attempt lost its experiment's lease to another attempt.", null, []);
+        }
+        finally
+        {
+            await lease.StopAsync(renewing);
+            await store.ReleaseLeaseAsync(run.ExperimentId, holder, CancellationToken.None);
+        }
         var final = await store.GetRunAsync(run.Id, CancellationToken.None) ?? run;
         LogFinished(run.Id, run.ExperimentId, run.DataWindow.ToString(), outcome.Kind, final.RowsRead, final.BytesRead,
             final.EngineVersion ?? "", Ms(final.Durations.ContractCheck), Ms(final.Durations.Query), Ms(final.Durations.Engine),
@@ -85,7 +116,54 @@ public sealed partial class AnalysisService(
         return outcome;
     }
 
-    private async Task<AnalysisOutcome> ExecuteStagesAsync(AnalysisRun run, CancellationToken cancellationToken)
+    /// <summary>Renews an attempt's lease every third of its duration; cancels the attempt when the lease is lost.</summary>
+    private sealed class LeaseKeeper(ResultsStore store, string experimentId, string holder, TimeSpan duration, CancellationTokenSource attempt)
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public string Holder => holder;
+
+        public bool Lost { get; private set; }
+
+        public async Task RunAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    // Real time: the lease guards against other processes, whatever clock the analysis is given.
+                    await Task.Delay(duration / 3, TimeProvider.System, _stop.Token);
+                    bool held;
+                    try
+                    {
+                        held = await store.RenewLeaseAsync(experimentId, holder, duration, _stop.Token);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        continue; // the store is briefly unreachable: try again at the next beat, before the lease lapses
+                    }
+                    if (!held)
+                    {
+                        Lost = true;
+                        await attempt.CancelAsync();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+        }
+
+        public async Task StopAsync(Task running)
+        {
+            await _stop.CancelAsync();
+            await running;
+            _stop.Dispose();
+        }
+    }
+
+    private async Task<AnalysisOutcome> ExecuteStagesAsync(AnalysisRun run, LeaseKeeper lease, CancellationToken shutdown, CancellationToken cancellationToken)
     {
         var stage = RunStage.ContractCheck;
         try
@@ -147,7 +225,7 @@ public sealed partial class AnalysisService(
             IReadOnlyList<PublishedResult> published;
             try
             {
-                published = await store.PublishAsync(run.Id, results, isFinal, EngineInfo.Version, publishStarted, cancellationToken);
+                published = await store.PublishAsync(run.Id, results, isFinal, EngineInfo.Version, publishStarted, lease.Holder, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -157,24 +235,37 @@ public sealed partial class AnalysisService(
         }
         catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
-            if (run.Attempts >= _options.MaxAttempts)
-                return await Fail(run, $"The data source was unreachable in all {run.Attempts} attempts (stage {stage}): {e.Message}");
-            var retryAt = clock.GetUtcNow() + _options.RetryDelay(run.Attempts);
-            string reason = $"Attempt {run.Attempts} of {_options.MaxAttempts} could not reach the data source (stage {stage}): {e.Message}";
-            await store.RequeueAsync(run.Id, reason, retryAt, CancellationToken.None);
-            LogRetry(run.Id, run.ExperimentId, run.Attempts, retryAt, e.Message);
-            return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.RetryScheduled, reason, retryAt, []);
+            return await RetryOrFail(run, stage, "could not reach the data source", $"The data source was unreachable in all {run.Attempts} attempts", e.Message);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
-            // The worker is stopping: leave the run as it is; the recovered job starts it again.
+            // The worker is stopping: leave the run as it is; the job handed back to the queue starts it again.
             throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !shutdown.IsCancellationRequested)
+        {
+            // The attempt's own end: over AttemptTimeout (retried like an outage), or a lost lease (the caller's concern).
+            if (lease.Lost)
+                throw;
+            return await RetryOrFail(run, stage, "ran past Analysis:AttemptTimeout", $"Every one of the {run.Attempts} attempts ran past Analysis:AttemptTimeout",
+                $"stopped after {_options.AttemptTimeout}");
         }
         catch (Exception e)
         {
             LogUnexpected(e, run.Id, run.ExperimentId, stage);
             return await Fail(run, $"Stage {stage} failed: {e.GetType().Name}: {e.Message}");
         }
+    }
+
+    private async Task<AnalysisOutcome> RetryOrFail(AnalysisRun run, RunStage stage, string what, string gaveUp, string detail)
+    {
+        if (run.Attempts >= _options.MaxAttempts)
+            return await Fail(run, $"{gaveUp} (stage {stage}): {detail}");
+        var retryAt = clock.GetUtcNow() + _options.RetryDelay(run.Attempts);
+        string reason = $"Attempt {run.Attempts} of {_options.MaxAttempts} {what} (stage {stage}): {detail}";
+        await store.RequeueAsync(run.Id, reason, retryAt, CancellationToken.None);
+        LogRetry(run.Id, run.ExperimentId, run.Attempts, retryAt, detail);
+        return new AnalysisOutcome(run.Id, run.ExperimentId, AnalysisOutcomeKind.RetryScheduled, reason, retryAt, []);
     }
 
     /// <summary>Whether a result over <paramref name="window"/> is final at the clock's current time.</summary>
@@ -328,6 +419,12 @@ public sealed partial class AnalysisService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Analysis run {RunId} of {ExperimentId}: attempt {Attempt} could not reach the data source; retrying at {RetryAt}: {Error}")]
     private partial void LogRetry(Guid runId, string experimentId, int attempt, DateTimeOffset retryAt, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} of {ExperimentId} waits: another analysis of the experiment holds its lease until {BusyUntil}")]
+    private partial void LogBusy(Guid runId, string experimentId, DateTimeOffset busyUntil);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analysis run {RunId} of {ExperimentId} lost its lease to another attempt and stopped; that attempt finishes the run")]
+    private partial void LogLeaseLost(Guid runId, string experimentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} is already {Status}; nothing to do")]
     private partial void LogAlreadyFinished(Guid runId, string status);

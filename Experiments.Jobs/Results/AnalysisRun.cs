@@ -101,3 +101,19 @@ public sealed record PublishedResult(string ExperimentId, string Metric, int Ver
 /// <param name="Content">The document.</param>
 /// <param name="CreatedAt">When it was rendered.</param>
 public sealed record Report(Guid Id, string ExperimentId, Guid? RunId, string Format, string Title, string Content, DateTimeOffset CreatedAt);
+
+/// <summary>What asking to start an attempt found: the started run, a run with nothing left to do, or a busy experiment.</summary>
+/// <param name="Run">The run, now running with one more attempt; null when nothing was started.</param>
+/// <param name="ExperimentId">The experiment whose lease is held elsewhere, when busy.</param>
+/// <param name="BusyUntil">When the other attempt's lease lapses unless renewed, when busy.</param>
+public sealed record AttemptStart(AnalysisRun? Run, string? ExperimentId, DateTimeOffset? BusyUntil)
+{
+    /// <summary>The run is unknown, or already succeeded or failed.</summary>
+    public static AttemptStart Finished { get; } = new(null, null, null);
+
+    /// <summary>The attempt started.</summary>
+    public static AttemptStart Started(AnalysisRun run) => new(run, run.ExperimentId, null);
+
+    /// <summary>Another live attempt holds the experiment's lease until <paramref name="until"/>.</summary>
+    public static AttemptStart Busy(string experimentId, DateTimeOffset until) => new(null, experimentId, until);
+}

@@ -5,17 +5,16 @@ using Npgsql;
 namespace Experiments.Jobs.Results;
 
 /// <summary>
-/// Opens connections to the results database, SQLite or PostgreSQL, for the store and for Quartz:
+/// Opens connections to the results database, SQLite or PostgreSQL:
 /// every caller goes through the same ADO.NET types, so the SQL is the only thing that can differ
 /// between the two, and it differs only in the migrations that must.
 /// </summary>
 public sealed class ResultsDatabase
 {
-    private ResultsDatabase(StoreProvider provider, string connectionString, string quartzConnectionString)
+    private ResultsDatabase(StoreProvider provider, string connectionString)
     {
         Provider = provider;
         ConnectionString = connectionString;
-        QuartzConnectionString = quartzConnectionString;
     }
 
     /// <summary>SQLite or PostgreSQL.</summary>
@@ -24,12 +23,6 @@ public sealed class ResultsDatabase
     /// <summary>The connection string the store uses (for SQLite: an absolute file path, foreign keys on).</summary>
     public string ConnectionString { get; }
 
-    /// <summary>
-    /// The connection string Quartz uses: the same database. For SQLite without foreign-key
-    /// enforcement, which Quartz's statement order does not expect (its SQLite tables cascade by triggers).
-    /// </summary>
-    public string QuartzConnectionString { get; }
-
     /// <summary>Resolves the options: a relative SQLite file is placed under <paramref name="contentRoot"/> and its folder created.</summary>
     /// <exception cref="ArgumentException">The connection string cannot be parsed.</exception>
     public static ResultsDatabase Create(ResultsStoreOptions options, string contentRoot)
@@ -37,7 +30,7 @@ public sealed class ResultsDatabase
         if (options.Provider == StoreProvider.PostgreSql)
         {
             var pg = new NpgsqlConnectionStringBuilder(options.ConnectionString).ConnectionString;
-            return new ResultsDatabase(StoreProvider.PostgreSql, pg, pg);
+            return new ResultsDatabase(StoreProvider.PostgreSql, pg);
         }
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
         string path = Path.GetFullPath(builder.DataSource, contentRoot);
@@ -45,10 +38,8 @@ public sealed class ResultsDatabase
         if (!string.IsNullOrEmpty(folder))
             Directory.CreateDirectory(folder);
         builder.DataSource = path;
-        builder.ForeignKeys = false;
-        string quartz = builder.ConnectionString;
         builder.ForeignKeys = true;
-        return new ResultsDatabase(StoreProvider.Sqlite, builder.ConnectionString, quartz);
+        return new ResultsDatabase(StoreProvider.Sqlite, builder.ConnectionString);
     }
 
     /// <summary>Opens a connection.</summary>

@@ -138,23 +138,70 @@ public sealed class ResultsStore(ResultsDatabase database, TimeProvider clock)
     }
 
     /// <summary>
-    /// Starts an attempt: the run becomes running, its attempt count goes up by one and the stage
-    /// columns of an earlier attempt are cleared. Returns null when the run is unknown or already
-    /// succeeded or failed (a recovered job then has nothing to do).
+    /// Starts an attempt, in one transaction: takes the experiment's lease for <paramref name="holder"/>
+    /// until <paramref name="leaseDuration"/> from now (only when no other live attempt holds it), then
+    /// the run becomes running, its attempt count goes up by one and the stage columns of an earlier
+    /// attempt are cleared. A run that is unknown or already succeeded or failed is left alone (a
+    /// recovered job then has nothing to do); a lease held elsewhere leaves everything as it was.
     /// </summary>
-    public async Task<AnalysisRun?> StartAttemptAsync(Guid id, CancellationToken cancellationToken = default)
+    /// <param name="id">The run.</param>
+    /// <param name="holder">The attempt's token; renewing, publishing and releasing need it.</param>
+    /// <param name="leaseDuration">How long the lease lasts unless renewed.</param>
+    /// <param name="cancellationToken">Cancels before the commit.</param>
+    public async Task<AttemptStart> StartAttemptAsync(Guid id, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        int changed = await connection.ExecuteAsync(new CommandDefinition("""
+        await using var transaction = await ResultsDatabase.BeginWriteAsync(connection, cancellationToken);
+        var run = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(
+            $"SELECT {RunColumns} FROM analysis_runs WHERE id = @id", new { id = Key(id) }, transaction, cancellationToken: cancellationToken));
+        if (run is null || run.Status == Name(RunStatus.Succeeded) || run.Status == Name(RunStatus.Failed))
+            return AttemptStart.Finished;
+
+        long now = Now();
+        // The upsert takes a free or lapsed lease and leaves a live one alone (0 rows): atomic on both
+        // databases (PostgreSQL locks the conflicting row; SQLite's write lock is held since BEGIN IMMEDIATE).
+        int taken = await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO analysis_leases (experiment_id, run_id, holder, expires_at_ms) VALUES (@experimentId, @runId, @holder, @expires)
+            ON CONFLICT (experiment_id) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+            WHERE analysis_leases.expires_at_ms <= @now
+            """,
+            new { experimentId = run.ExperimentId, runId = Key(id), holder, expires = now + (long)leaseDuration.TotalMilliseconds, now },
+            transaction, cancellationToken: cancellationToken));
+        if (taken == 0)
+        {
+            long expires = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT expires_at_ms FROM analysis_leases WHERE experiment_id = @experimentId",
+                new { experimentId = run.ExperimentId }, transaction, cancellationToken: cancellationToken));
+            return AttemptStart.Busy(run.ExperimentId, DateTimeOffset.FromUnixTimeMilliseconds(expires));
+        }
+        await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE analysis_runs
             SET status = @running, stage = NULL, reason = NULL, attempts = attempts + 1, started_at_ms = @now,
                 next_attempt_at_ms = NULL, rows_read = 0, bytes_read = 0, contract_check_ms = NULL, query_ms = NULL,
                 engine_ms = NULL, publish_ms = NULL, finished_at_ms = NULL
-            WHERE id = @id AND status NOT IN (@succeeded, @failed)
+            WHERE id = @id
             """,
-            new { id = Key(id), running = Name(RunStatus.Running), now = Now(), succeeded = Name(RunStatus.Succeeded), failed = Name(RunStatus.Failed) },
-            cancellationToken: cancellationToken));
-        return changed == 0 ? null : await GetRunAsync(id, cancellationToken);
+            new { id = Key(id), running = Name(RunStatus.Running), now }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return AttemptStart.Started((await GetRunAsync(id, CancellationToken.None))!);
+    }
+
+    /// <summary>Extends an attempt's lease; false when it no longer holds it (it lapsed and another attempt took it).</summary>
+    public async Task<bool> RenewLeaseAsync(string experimentId, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE analysis_leases SET expires_at_ms = @expires WHERE experiment_id = @experimentId AND holder = @holder",
+            new { experimentId, holder, expires = Now() + (long)leaseDuration.TotalMilliseconds }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Gives an attempt's lease back, so the experiment's next attempt need not wait for it to lapse.</summary>
+    public async Task ReleaseLeaseAsync(string experimentId, string holder, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM analysis_leases WHERE experiment_id = @experimentId AND holder = @holder",
+            new { experimentId, holder }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Marks the stage now in progress.</summary>
@@ -219,9 +266,10 @@ public sealed class ResultsStore(ResultsDatabase database, TimeProvider clock)
     /// <param name="engineVersion">The engine build that produced them.</param>
     /// <param name="publishStarted">When the publish stage began (its duration is recorded up to the commit).</param>
     /// <param name="cancellationToken">Cancels before the commit.</param>
-    /// <exception cref="InvalidOperationException">The run is not running (it already finished elsewhere).</exception>
+    /// <param name="leaseHolder">The attempt's lease token: publication needs the lease still held.</param>
+    /// <exception cref="InvalidOperationException">The run is not running (it already finished elsewhere), or the attempt lost its lease.</exception>
     public async Task<IReadOnlyList<PublishedResult>> PublishAsync(Guid runId, IReadOnlyList<ResultToPublish> results, bool isFinal,
-        string engineVersion, DateTimeOffset publishStarted, CancellationToken cancellationToken = default)
+        string engineVersion, DateTimeOffset publishStarted, string leaseHolder, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await ResultsDatabase.BeginWriteAsync(connection, cancellationToken);
@@ -229,6 +277,11 @@ public sealed class ResultsStore(ResultsDatabase database, TimeProvider clock)
             $"SELECT {RunColumns} FROM analysis_runs WHERE id = @id", new { id = Key(runId) }, transaction, cancellationToken: cancellationToken));
         if (run is null || run.Status != Name(RunStatus.Running))
             throw new InvalidOperationException($"Run {runId} is {(run is null ? "unknown" : run.Status)}, not running; nothing was published.");
+        bool holdsLease = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM analysis_leases WHERE experiment_id = @experimentId AND holder = @leaseHolder",
+            new { experimentId = run.ExperimentId, leaseHolder }, transaction, cancellationToken: cancellationToken)) > 0;
+        if (!holdsLease)
+            throw new InvalidOperationException($"Run {runId}'s attempt no longer holds its experiment's lease (another attempt took it over); nothing was published.");
         long now = Now();
         var published = new List<PublishedResult>(results.Count);
         foreach (var result in results)

@@ -2,17 +2,17 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Experiments.Jobs.Results;
 
-/// <summary>The database behind the results store and the Quartz job store.</summary>
+/// <summary>The database behind the results store.</summary>
 public enum StoreProvider
 {
     /// <summary>A SQLite file: one machine, one process writing at a time (the default).</summary>
     Sqlite,
 
-    /// <summary>PostgreSQL: several workers, Quartz clustered.</summary>
+    /// <summary>PostgreSQL: several workers and API replicas.</summary>
     PostgreSql,
 }
 
-/// <summary>Where results, runs and Quartz's tables live (configuration section <c>ResultsStore</c>).</summary>
+/// <summary>Where experiments, runs and results live (configuration section <c>ResultsStore</c>).</summary>
 public sealed class ResultsStoreOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>

@@ -1,29 +1,27 @@
 using Experiments.Jobs.Analysis;
 using Experiments.Jobs.Results;
+using Hangfire;
 using Microsoft.Extensions.Logging;
-using Quartz;
 
 namespace Experiments.Jobs.Scheduling;
 
 /// <summary>
-/// Puts analyses on the Quartz schedule, which lives in the same database as the results: records
-/// the run, then adds a trigger for the experiment's job. Works whether or not this process runs
-/// the scheduler (a scale-out API only enqueues; the workers' schedulers pick the triggers up).
+/// Puts analyses on Hangfire: records the run in the results store, then enqueues (or schedules) the
+/// job that executes it. Works whether or not this process runs a Hangfire server: a scale-out API
+/// only enqueues, and the workers sharing the job storage run the jobs.
 /// </summary>
-public sealed partial class AnalysisQueue(ISchedulerFactory schedulers, AnalysisService analysis, ResultsStore store, ILogger<AnalysisQueue> logger)
+public sealed partial class AnalysisQueue(IBackgroundJobClient jobs, AnalysisService analysis, ResultsStore store, ILogger<AnalysisQueue> logger)
 {
-    /// <summary>The Quartz group of every analysis job and trigger.</summary>
-    public const string Group = "analysis";
+    /// <summary>The recurring job's id.</summary>
+    public const string DailyJobId = "analyse-running-experiments";
 
-    /// <summary>The job that analyses one experiment.</summary>
-    public static JobKey JobKeyFor(string experimentId) => new(experimentId, Group);
-
-    /// <summary>Records a run of the experiment and schedules it to start now.</summary>
+    /// <summary>Records a run of the experiment and enqueues it.</summary>
     /// <exception cref="InvalidOperationException">The experiment does not exist or has no complete day yet.</exception>
     public async Task<AnalysisRun> EnqueueAsync(string experimentId, AnalysisParameters parameters, CancellationToken cancellationToken = default)
     {
         var run = await analysis.CreateRunAsync(experimentId, parameters, cancellationToken);
-        await ScheduleAsync(experimentId, run.Id, null, cancellationToken);
+        string jobId = jobs.Enqueue<AnalysisJobs>(j => j.AnalyseAsync(run.Id, experimentId, CancellationToken.None));
+        LogEnqueued(run.Id, experimentId, jobId);
         return run;
     }
 
@@ -48,25 +46,18 @@ public sealed partial class AnalysisQueue(ISchedulerFactory schedulers, Analysis
         return queued;
     }
 
-    /// <summary>Adds a trigger for a recorded run, at <paramref name="startAt"/> or now.</summary>
-    public async Task ScheduleAsync(string experimentId, Guid runId, DateTimeOffset? startAt, CancellationToken cancellationToken = default)
+    /// <summary>Schedules another attempt of a recorded run at <paramref name="startAt"/> (Hangfire's delayed jobs).</summary>
+    public void Schedule(string experimentId, Guid runId, DateTimeOffset startAt)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var job = JobBuilder.Create<AnalyseExperimentJob>()
-            .WithIdentity(JobKeyFor(experimentId))
-            .WithDescription($"Analyse experiment {experimentId}")
-            .StoreDurably()
-            .RequestRecovery()
-            .DisallowConcurrentExecution()
-            .Build();
-        await scheduler.AddJob(job, AddJobOptions.Replacing, cancellationToken);
-        var builder = TriggerBuilder.Create()
-            .WithIdentity($"run-{runId:N}-{Guid.NewGuid():N}", Group)
-            .ForJob(job.Key)
-            .UsingJobData(AnalyseExperimentJob.RunIdKey, runId.ToString("D"));
-        builder = startAt is { } at ? builder.StartAt(at) : builder.StartNow();
-        await scheduler.ScheduleJob(builder.Build(), cancellationToken: cancellationToken);
+        string jobId = jobs.Schedule<AnalysisJobs>(j => j.AnalyseAsync(runId, experimentId, CancellationToken.None), startAt);
+        LogScheduled(runId, experimentId, startAt, jobId);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} of {ExperimentId} enqueued as job {JobId}")]
+    private partial void LogEnqueued(Guid runId, string experimentId, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} of {ExperimentId} scheduled for {StartAt} as job {JobId}")]
+    private partial void LogScheduled(Guid runId, string experimentId, DateTimeOffset startAt, string jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Daily analysis skips {ExperimentId}: {Why}")]
     private partial void LogSkipped(string experimentId, string why);

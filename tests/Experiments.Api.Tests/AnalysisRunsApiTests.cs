@@ -5,7 +5,7 @@ using Experiments.Jobs.Results;
 namespace Experiments.Api.Tests;
 
 /// <summary>
-/// Analysis runs on the service as it starts by default: the Quartz scheduler in-process, and no
+/// Analysis runs on the service as it starts by default: a Hangfire server in-process, and no
 /// experiment data source registered yet, so a run must fail and say why.
 /// </summary>
 public class AnalysisRunsApiTests(SchedulerApiFactory factory) : IClassFixture<SchedulerApiFactory>

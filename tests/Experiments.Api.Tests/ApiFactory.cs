@@ -10,8 +10,8 @@ namespace Experiments.Api.Tests;
 /// <summary>
 /// The whole API pipeline (routing, JSON, validation, problem details) in memory, over a real results
 /// store: a SQLite file in a temporary folder of its own, removed with the factory. Like a scale-out
-/// API it only enqueues analyses (Jobs:RunScheduler=false), which is all the statistics and registry
-/// tests need; <see cref="SchedulerApiFactory"/> runs the scheduler in-process, as the service does by default.
+/// API it only enqueues analyses (Jobs:RunServer=false), which is all the statistics and registry
+/// tests need; <see cref="SchedulerApiFactory"/> runs a Hangfire server in-process, as the service does by default.
 /// </summary>
 public class ApiFactory : WebApplicationFactory<Program>
 {
@@ -20,21 +20,18 @@ public class ApiFactory : WebApplicationFactory<Program>
     /// <summary>The results store's file.</summary>
     public string DatabaseFile => Path.Combine(_folder, "experiments.db");
 
-    /// <summary>The Quartz scheduler's name: one per factory, as Quartz keeps its schedulers by name in the process.</summary>
-    public string SchedulerName { get; } = $"api-tests-{Guid.NewGuid():N}";
-
     /// <summary>The configuration a worker needs to share this API's results store and queue.</summary>
     public IReadOnlyDictionary<string, string?> StoreSettings => new Dictionary<string, string?>
     {
         ["ResultsStore:Provider"] = "Sqlite",
         ["ResultsStore:ConnectionString"] = $"Data Source={DatabaseFile}",
-        ["Jobs:SchedulerName"] = SchedulerName,
         ["Jobs:ScheduleDailyAnalysis"] = "false",
-        ["Jobs:IdleWaitTime"] = "00:00:01",
+        ["Jobs:SchedulePollingInterval"] = "00:00:01",
+        ["Jobs:Storage:QueuePollInterval"] = "00:00:00.200",
     };
 
-    /// <summary>Whether the API runs the scheduler in-process.</summary>
-    protected virtual bool RunScheduler => false;
+    /// <summary>Whether the API runs a Hangfire server in-process.</summary>
+    protected virtual bool RunServer => false;
 
     /// <summary>The data source to register instead of the service's own, if any.</summary>
     protected virtual IExperimentDataSource? DataSource => null;
@@ -43,7 +40,7 @@ public class ApiFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in StoreSettings)
             builder.UseSetting(key, value);
-        builder.UseSetting("Jobs:RunScheduler", RunScheduler ? "true" : "false");
+        builder.UseSetting("Jobs:RunServer", RunServer ? "true" : "false");
         if (DataSource is { } source)
             builder.ConfigureTestServices(services =>
             {
@@ -67,13 +64,13 @@ public class ApiFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>The API as it runs by default: the scheduler in-process, the data source it registers itself.</summary>
+/// <summary>The API as it runs by default: a Hangfire server in-process, the data source it registers itself.</summary>
 public class SchedulerApiFactory : ApiFactory
 {
-    protected override bool RunScheduler => true;
+    protected override bool RunServer => true;
 }
 
-/// <summary>The API with the scheduler in-process and <see cref="FixedDataSource"/> as its data source.</summary>
+/// <summary>The API with a Hangfire server in-process and <see cref="FixedDataSource"/> as its data source.</summary>
 public sealed class FixedDataApiFactory : SchedulerApiFactory
 {
     protected override IExperimentDataSource? DataSource { get; } = new FixedDataSource();

@@ -398,8 +398,9 @@ public class ChartsAndCsvApiTests(FixedDataApiFactory factory) : IClassFixture<F
         var store = factory.Services.GetRequiredService<ResultsStore>();
         var window = new DateRange(experiment.PrePeriod.Start, experiment.ExperimentWindow.End);
         var run = await store.CreateRunAsync(id, new AnalysisParameters("test"), window);
-        await store.StartAttemptAsync(run.Id);
+        const string holder = "charts-test";
+        await store.StartAttemptAsync(run.Id, holder, TimeSpan.FromMinutes(5));
         await store.PublishAsync(run.Id, [new ResultToPublish("orders", ResultsJson.Serialize(new GeoMetricResult("orders", analysis, experiment.PrePeriod.Start)))],
-            isFinal: true, "test-engine", DateTimeOffset.UtcNow);
+            isFinal: true, "test-engine", DateTimeOffset.UtcNow, holder);
     }
 }

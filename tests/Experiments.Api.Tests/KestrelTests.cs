@@ -7,7 +7,7 @@ namespace Experiments.Api.Tests;
 
 /// <summary>
 /// The service as a user starts it: its own process, Kestrel on the loopback address that
-/// <c>--urls</c> names, real sockets, the embedded defaults (the scheduler in-process) and only the
+/// <c>--urls</c> names, real sockets, the embedded defaults (a Hangfire server in-process) and only the
 /// results store's file moved to a temporary folder.
 /// </summary>
 public class KestrelTests
@@ -42,10 +42,33 @@ public class KestrelTests
         queued.Expect(HttpStatusCode.Accepted);
         var run = await client.WaitForRun(queued.Location!.OriginalString);
 
-        // Executed by the scheduler in this process; no data source is registered yet, and the run says so.
+        // Executed by the Hangfire server in this process; no data source is registered yet, and the run says so.
         Assert.Equal("failed", run["status"]!.GetValue<string>());
         Assert.Contains("No experiment data source is configured", run["reason"]!.GetValue<string>());
         Assert.True(File.Exists(service.DatabaseFile), $"the results store should be {service.DatabaseFile}");
+    }
+
+    [Fact]
+    public async Task TheJobsDashboardServesLoopbackCallersItsPageScriptsAndStyles()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        var client = service.Client;
+
+        using var page = await client.GetAsync("/jobs");
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Experiments — analysis jobs", html);
+        var assets = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"(/jobs/(?:js|css)[^\"]*)\"")
+            .Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Contains(assets, a => a.StartsWith("/jobs/js", StringComparison.Ordinal));
+        Assert.Contains(assets, a => a.StartsWith("/jobs/css", StringComparison.Ordinal));
+        foreach (string asset in assets)
+        {
+            using var response = await client.GetAsync(asset);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{asset}: {(int)response.StatusCode}");
+        }
+        using var recurring = await client.GetAsync("/jobs/recurring");
+        Assert.Contains("analyse-running-experiments", await recurring.Content.ReadAsStringAsync());
     }
 
     /// <summary>The service in a process of its own, stopped and its results store deleted on dispose.</summary>

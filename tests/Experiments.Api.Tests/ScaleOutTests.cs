@@ -3,13 +3,14 @@ using Experiments.Jobs.Analysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Quartz;
+using Hangfire;
 
 namespace Experiments.Api.Tests;
 
 /// <summary>
-/// Jobs:RunScheduler=false: the API only records runs and puts their triggers in the shared job
-/// store; a worker sharing the database executes them, and the API serves what it published.
+/// Jobs:RunServer=false: the API only records runs and enqueues their jobs in the shared job storage;
+/// a worker sharing it executes them, and the API serves what it published. (On the embedded SQLite
+/// storage one worker may share the file with enqueue-only APIs; several workers need PostgreSQL.)
 /// </summary>
 public class ScaleOutTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
@@ -23,23 +24,23 @@ public class ScaleOutTests(ApiFactory factory) : IClassFixture<ApiFactory>
         var queued = await _client.Post("/api/v1/experiments/scale-out/analyses");
         var run = queued.Expect(HttpStatusCode.Accepted);
         string runId = run["id"]!.GetValue<string>();
-        var scheduler = await factory.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
-        var triggers = await scheduler.GetTriggersOfJob(new JobKey("scale-out", "analysis"));
+        var jobs = factory.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var enqueued = jobs.EnqueuedJobs("default", 0, 10);
         var second = await _client.Post("/api/v1/experiments/scale-out/analyses");
         var waiting = (await _client.Get($"/api/v1/runs/{runId}")).Expect(HttpStatusCode.OK);
 
-        Assert.Null((await scheduler.GetMetadata()).RunningSince);
-        Assert.Equal(runId, Assert.Single(triggers).JobDataMap.GetString("runId"));
+        Assert.Empty(jobs.Servers());
+        Assert.Equal(runId, Assert.Single(enqueued).Value.Job.Args[0]!.ToString());
         Assert.Equal(("queued", 0), (waiting["status"]!.GetValue<string>(), waiting["attempts"]!.GetValue<int>()));
         second.AssertProblem(HttpStatusCode.Conflict, "id");
         Assert.Contains($"/api/v1/runs/{runId}", second.Body!["detail"]!.GetValue<string>());
         Assert.Single((await _client.Get("/api/v1/experiments/scale-out/runs")).Expect(HttpStatusCode.OK)["runs"]!.AsArray());
 
-        // A worker on the same database picks the trigger up.
+        // A worker on the same stores picks the job up.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Path.GetTempPath() });
         builder.Configuration.AddInMemoryCollection(factory.StoreSettings);
         builder.Services.AddSingleton<IExperimentDataSource>(new FixedDataSource());
-        builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler: true);
+        builder.Services.AddExperimentsJobs(builder.Configuration, runServer: true);
         using var worker = builder.Build();
         await worker.StartAsync();
         var finished = await _client.WaitForRun($"/api/v1/runs/{runId}");

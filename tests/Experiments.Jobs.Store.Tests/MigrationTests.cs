@@ -22,14 +22,16 @@ public class MigrationTests
         var second = await Migrator(database.Open()).MigrateAsync();
         var third = await Migrator(database.Open()).MigrateAsync();
 
-        Assert.Equal([1, 2], expected);
+        Assert.Equal([1, 2, 3], expected);
         Assert.Equal(expected, first);
         Assert.Empty(second);
         Assert.Empty(third);
         Assert.Equal(expected, await Migrator(database.Open()).AppliedVersionsAsync());
         Assert.Equal(tablesAfterFirst, await Tables(database));
-        foreach (var table in new[] { "experiments", "analysis_runs", "published_results", "reports", "schema_migrations", "qrtz_triggers", "qrtz_fired_triggers", "qrtz_locks" })
+        foreach (var table in new[] { "experiments", "analysis_runs", "published_results", "reports", "schema_migrations", "analysis_leases" })
             Assert.Contains(table, tablesAfterFirst);
+        // Migration 3 drops every table migration 2 created for Quartz (Hangfire keeps its own storage).
+        Assert.DoesNotContain(tablesAfterFirst, t => t.StartsWith("qrtz_", StringComparison.Ordinal) || t.Contains("_qrtz_", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -41,13 +43,13 @@ public class MigrationTests
 
         var applied = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Migrator(database.Open()).MigrateAsync())));
 
-        Assert.Equal([1, 2], applied.SelectMany(a => a).Order().ToList());
+        Assert.Equal([1, 2, 3], applied.SelectMany(a => a).Order().ToList());
         await using var connection = await database.Open().OpenAsync();
-        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
     }
 
     [Fact]
-    public void Only_the_Quartz_tables_need_a_script_per_dialect()
+    public void Only_the_retired_Quartz_tables_needed_a_script_per_dialect()
     {
         var sqlite = SchemaMigrator.For(StoreProvider.Sqlite);
         var postgres = SchemaMigrator.For(StoreProvider.PostgreSql);
@@ -55,6 +57,8 @@ public class MigrationTests
         Assert.Equal(sqlite[0].Sql, postgres[0].Sql);
         Assert.NotEqual(sqlite[1].Sql, postgres[1].Sql);
         Assert.Equal("quartz_job_store", postgres[1].Name);
+        Assert.Equal(sqlite[2].Sql, postgres[2].Sql);
+        Assert.Equal("hangfire", postgres[2].Name);
     }
 
     private static async Task<List<string>> Tables(TestDatabase database)

@@ -52,32 +52,41 @@ public sealed class Harness : IAsyncDisposable
     public ValueTask DisposeAsync() => Database.DisposeAsync();
 }
 
-/// <summary>Builds worker hosts (migrations, the Quartz scheduler, the jobs) the way the worker and the API do.</summary>
+/// <summary>Builds worker hosts (migrations, Hangfire's client and server, the jobs) the way the worker and the API do.</summary>
 public static class WorkerHost
 {
-    /// <summary>A host running the scheduler over <paramref name="database"/> with <paramref name="source"/> as the data source.</summary>
-    public static IHost Build(TestDatabase database, InMemoryDataSource source, string schedulerName, params (string Key, string Value)[] settings) =>
-        Build(database, source, schedulerName, runScheduler: true, settings);
+    /// <summary>
+    /// Settings that make the jobs quick to observe: sub-second polling, a 3-second experiment lease,
+    /// a short invisibility timeout on PostgreSQL (sliding, so only recovery waits for it) and, on
+    /// SQLite, one above the one-minute attempt timeout as start-up demands.
+    /// </summary>
+    public static Dictionary<string, string?> Settings(TestDatabase database) => new(database.Configuration)
+    {
+        ["Jobs:ScheduleDailyAnalysis"] = "false",
+        ["Jobs:SchedulePollingInterval"] = "00:00:00.500",
+        ["Jobs:ShutdownTimeout"] = "00:00:05",
+        ["Jobs:Storage:QueuePollInterval"] = "00:00:00.200",
+        ["Jobs:Storage:InvisibilityTimeout"] = database.Provider == StoreProvider.PostgreSql ? "00:00:10" : "00:02:00",
+        ["Analysis:AttemptTimeout"] = "00:01:00",
+        ["Analysis:LeaseDuration"] = "00:00:03",
+        ["Analysis:RetryInitialDelay"] = "00:00:00.100",
+        ["Analysis:MaxAttempts"] = "3",
+    };
 
-    /// <summary>A host that runs the scheduler, or (<paramref name="runScheduler"/> false) only enqueues, as a scale-out API does.</summary>
-    public static IHost Build(TestDatabase database, InMemoryDataSource source, string schedulerName, bool runScheduler, params (string Key, string Value)[] settings)
+    /// <summary>A host running a Hangfire server over <paramref name="database"/> with <paramref name="source"/> as the data source.</summary>
+    public static IHost Build(TestDatabase database, InMemoryDataSource source, params (string Key, string Value)[] settings) =>
+        Build(database, source, runServer: true, settings);
+
+    /// <summary>A host that runs a Hangfire server, or (<paramref name="runServer"/> false) only enqueues, as a scale-out API does.</summary>
+    public static IHost Build(TestDatabase database, InMemoryDataSource source, bool runServer, params (string Key, string Value)[] settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Path.GetTempPath() });
-        var values = new Dictionary<string, string?>(database.Configuration)
-        {
-            ["Jobs:SchedulerName"] = schedulerName,
-            ["Jobs:IdleWaitTime"] = "00:00:01",
-            ["Jobs:ScheduleDailyAnalysis"] = "false",
-            ["Jobs:CheckinInterval"] = "00:00:01",
-            ["Jobs:CheckinMisfireThreshold"] = "00:00:02",
-            ["Analysis:RetryInitialDelay"] = "00:00:00.100",
-            ["Analysis:MaxAttempts"] = "3",
-        };
+        var values = Settings(database);
         foreach (var (key, value) in settings)
             values[key] = value;
         builder.Configuration.AddInMemoryCollection(values);
         builder.Services.AddSingleton<IExperimentDataSource>(source);
-        builder.Services.AddExperimentsJobs(builder.Configuration, runScheduler);
+        builder.Services.AddExperimentsJobs(builder.Configuration, runServer);
         return builder.Build();
     }
 
