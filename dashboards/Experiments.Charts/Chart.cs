@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ScottPlot;
+using SkiaSharp;
 
 namespace Experiments.Charts;
 
@@ -62,12 +63,22 @@ public sealed partial class Chart : IDisposable
     /// <summary>A PNG of <see cref="Width"/>×<see cref="Height"/> at <see cref="PngScale"/>× density, with the title and text alternative as tEXt chunks.</summary>
     public byte[] ToPng()
     {
+        byte[] png;
         lock (Plot)
         {
             Plot.ScaleFactor = PngScale;
-            byte[] png = Plot.GetImageBytes(Width * PngScale, Height * PngScale, ImageFormat.Png);
-            return PngText.Insert(png, [("Title", Title), ("Description", AltText)]);
+            using var surface = SKSurface.Create(new SKImageInfo(Width * PngScale, Height * PngScale))
+                ?? throw new InvalidOperationException("SkiaSharp could not create a drawing surface.");
+            Plot.Render(surface);
+            using var image = surface.Snapshot();
+            using var pixels = image.PeekPixels() ?? throw new InvalidOperationException("SkiaSharp gave no pixels to encode.");
+            // ScottPlot's default encoding tries every PNG filter at zlib level 6: about 5× slower than the "up"
+            // filter at level 4 for files under a fifth larger (1600 × 800 charts: ~70 ms instead of ~350 ms here).
+            using var data = pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Up, 4))
+                ?? throw new InvalidOperationException("SkiaSharp could not encode the PNG.");
+            png = data.ToArray();
         }
+        return PngText.Insert(png, [("Title", Title), ("Description", AltText)]);
     }
 
     /// <summary>
