@@ -1,3 +1,4 @@
+using Experiments.Api.Access;
 using Experiments.Api.Charts;
 using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
@@ -14,7 +15,10 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<ApiKeySecurityScheme>());
+builder.Services.AddHttpContextAccessor();
+// API keys with roles, the per-key rate limit, the request size limit, the first admin key.
+builder.Services.AddApiAccess(builder.Configuration);
 // The results store, the analysis service and the queue. By default this process also runs a Hangfire
 // server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
@@ -24,14 +28,17 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+AuditTrail.BufferBodies(app);
+app.UseApiAccess();
 
 app.MapOpenApi();
-app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok", EngineInfo.Version))).WithTags("Service");
+app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok", EngineInfo.Version))).WithTags("Service").AllowAnonymous();
 app.MapStatistics();
 app.MapExperiments();
 app.MapRuns();
 app.MapPublishedResults();
 app.MapCharts();
+app.MapAccess();
 app.MapJobsDashboard();
 
 if (!await HostStart.TryStartAsync(app, "service"))

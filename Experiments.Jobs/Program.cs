@@ -8,7 +8,7 @@ using Experiments.Jobs.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-// `generate-demo` and `backfill-rollups` are one-off commands; anything else runs the worker.
+// `generate-demo`, `backfill-rollups` and `demo-summary` are one-off commands; anything else runs the worker.
 if (await DemoCommands.TryRunAsync(args) is { } exitCode)
     return exitCode;
 

@@ -42,6 +42,7 @@ public static class ExperimentsJobsServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ResultsStore>();
+        services.AddSingleton<AccessStore>();
         // The impression logs when ClickHouse is configured; otherwise runs fail with a clear reason.
         Experiments.Jobs.ClickHouse.ClickHouseRegistration.TryAdd(services, configuration);
         services.TryAddSingleton<IExperimentDataSource, UnconfiguredDataSource>();

@@ -21,6 +21,7 @@ namespace Experiments.Api.Experiments;
 /// <param name="Guardrails">Metrics that must not degrade.</param>
 /// <param name="Status"><c>draft</c> (default), <c>running</c>, <c>completed</c> or <c>archived</c>.</param>
 /// <param name="Alpha">Two-sided error rate of the published intervals (default 0.05).</param>
+/// <param name="Holdout">Optional: marks a holdout campaign whose incrementality and spend are reported.</param>
 public sealed record ExperimentRequest(
     string? Id,
     string? Name,
@@ -34,7 +35,8 @@ public sealed record ExperimentRequest(
     IReadOnlyList<string?>? TreatedMarkets,
     IReadOnlyList<GuardrailRequest?>? Guardrails,
     ExperimentStatus? Status,
-    double? Alpha)
+    double? Alpha,
+    HoldoutRequest? Holdout = null)
 {
     /// <summary>
     /// The definition this request describes under <paramref name="pathId"/>, checked by
@@ -60,6 +62,7 @@ public sealed record ExperimentRequest(
             Guardrails = Guardrails?.Select((g, i) => g?.ToDefinition(i) ?? throw Missing($"guardrails[{i}]", "a guardrail object")).ToList() ?? [],
             Status = Status ?? ExperimentStatus.Draft,
             Alpha = Alpha ?? 0.05,
+            Holdout = Holdout?.ToDefinition(Type ?? ExperimentType.Ab),
         };
         definition.Validate();
         return definition;
@@ -95,6 +98,20 @@ public sealed record GuardrailRequest(string? Metric, double? MaximumRelativeDro
 {
     internal GuardrailDefinition ToDefinition(int index) => new(Metric!,
         MaximumRelativeDrop ?? throw ExperimentRequest.Missing($"guardrails[{index}].maximumRelativeDrop", "the largest acceptable relative drop, in [0, 1)"));
+}
+
+/// <summary>A holdout campaign: which metrics are conversions and revenue, and where spend is read.</summary>
+/// <param name="ConversionMetric">One of the experiment's metrics, counted as conversions.</param>
+/// <param name="RevenueMetric">Optional: one of the experiment's mean metrics, counted as revenue.</param>
+/// <param name="Spend"><c>impressionsCost</c> (A/B, the default there) or <c>geoSpend</c> (geo, the default there).</param>
+/// <param name="CampaignId">The campaign whose spend counts (required for geo).</param>
+public sealed record HoldoutRequest(string? ConversionMetric, string? RevenueMetric, SpendSource? Spend, string? CampaignId)
+{
+    internal HoldoutDefinition ToDefinition(ExperimentType type) => new(
+        ConversionMetric ?? throw ExperimentRequest.Missing("holdout.conversionMetric", "the metric counted as conversions"),
+        RevenueMetric,
+        Spend ?? (type == ExperimentType.Geo ? SpendSource.GeoSpend : SpendSource.ImpressionsCost),
+        CampaignId);
 }
 
 /// <summary>Calendar days, both ends included, as ISO dates (<c>2024-03-01</c>).</summary>

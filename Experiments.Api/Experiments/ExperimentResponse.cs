@@ -19,6 +19,7 @@ namespace Experiments.Api.Experiments;
 /// <param name="Guardrails">Metrics that must not degrade.</param>
 /// <param name="Status"><c>draft</c>, <c>running</c>, <c>completed</c> or <c>archived</c>.</param>
 /// <param name="Alpha">Two-sided error rate of the published intervals.</param>
+/// <param name="Holdout">The holdout campaign's metrics and spend source, or null.</param>
 public sealed record ExperimentResponse(
     string Id,
     string Name,
@@ -32,10 +33,11 @@ public sealed record ExperimentResponse(
     IReadOnlyList<string> TreatedMarkets,
     IReadOnlyList<GuardrailDefinition> Guardrails,
     ExperimentStatus Status,
-    double Alpha)
+    double Alpha,
+    HoldoutDefinition? Holdout)
 {
     internal static ExperimentResponse From(ExperimentDefinition e) => new(e.Id, e.Name, e.Type, e.Metrics, e.Variants, e.Control,
-        e.PrePeriod, e.ExperimentWindow, e.ConversionWindowDays, e.TreatedMarkets, e.Guardrails, e.Status, e.Alpha);
+        e.PrePeriod, e.ExperimentWindow, e.ConversionWindowDays, e.TreatedMarkets, e.Guardrails, e.Status, e.Alpha, e.Holdout);
 }
 
 /// <summary>Registered experiments, by id.</summary>

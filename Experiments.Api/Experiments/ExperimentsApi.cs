@@ -1,3 +1,4 @@
+using Experiments.Api.Access;
 using Experiments.Api.Infrastructure;
 using Experiments.Jobs.Results;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,6 +14,7 @@ public static partial class ExperimentsApi
     {
         var group = app.MapGroup("/api/v1/experiments").WithTags("Experiments");
         group.MapPut("/{id}", PutExperiment)
+            .RequireAuthorization(AccessSetup.AnalystPolicy)
             .WithSummary("Register or replace an experiment")
             .WithDescription("201 when the id is new, 200 when it replaces a definition. The body's id, when given, must equal the path's. Results already published stay as they are.");
         group.MapGet("/", ListExperiments)
@@ -25,7 +27,7 @@ public static partial class ExperimentsApi
     }
 
     internal static async Task<Results<Created<ExperimentResponse>, Ok<ExperimentResponse>, ValidationProblem>> PutExperiment(
-        string id, ExperimentRequest? request, ResultsStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string id, ExperimentRequest? request, ResultsStore store, AuditTrail audit, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (ExperimentIds.Malformed(id) is { } malformed)
             return malformed;
@@ -34,6 +36,7 @@ public static partial class ExperimentsApi
         var definition = request.ToDefinition(id);
         bool replaces = await store.GetExperimentAsync(id, cancellationToken) is not null;
         await store.SaveExperimentAsync(definition, cancellationToken);
+        await audit.RecordAsync(replaces ? "experiment.replaced" : "experiment.created", id, cancellationToken);
         LogSaved(loggers.CreateLogger(LogCategory), id, replaces ? "replaced" : "registered", definition.Type, definition.Status, definition.Metrics.Count);
         var response = ExperimentResponse.From(definition);
         return replaces ? TypedResults.Ok(response) : TypedResults.Created($"/api/v1/experiments/{id}", response);

@@ -1,4 +1,3 @@
-using System.Net;
 using Hangfire;
 using Hangfire.Dashboard;
 
@@ -13,8 +12,8 @@ public static class JobsDashboard
     /// <summary>
     /// Mounts the dashboard. Hangfire runs its authorization filters on every dashboard request — pages,
     /// scripts, styles and its polling calls alike — so the page works in a browser for whoever passes
-    /// them and nothing of it is served to whoever does not. Until the service has access control the
-    /// filter admits loopback callers only (401 otherwise); the storage's connection string is never shown.
+    /// them and nothing of it is served to whoever does not. The filter admits admin keys only (401
+    /// without a key, 403 for a lower role); the storage's connection string is never shown.
     /// </summary>
     public static WebApplication MapJobsDashboard(this WebApplication app)
     {
@@ -23,16 +22,14 @@ public static class JobsDashboard
             DashboardTitle = "Experiments — analysis jobs",
             AppPath = "/",
             DisplayStorageConnectionString = false,
-            Authorization = [new LoopbackOnly()],
+            Authorization = [new AdminOnly()],
         });
         return app;
     }
 
-    /// <summary>Admits requests whose remote address is a loopback address (127.0.0.0/8, ::1).</summary>
-    internal sealed class LoopbackOnly : IDashboardAuthorizationFilter
+    /// <summary>Admits requests authenticated with an admin key (authentication runs before the dashboard).</summary>
+    internal sealed class AdminOnly : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) =>
-            context.GetHttpContext().Connection.RemoteIpAddress is { } remote
-            && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(Access.Roles.Admin);
     }
 }

@@ -21,7 +21,7 @@ public enum ResultFinality
 /// <param name="RunId">The run that published it.</param>
 /// <param name="PublishedAt">When it was published.</param>
 /// <param name="DataWindow">The days of data behind it.</param>
-/// <param name="Result">The result as the engine produced it: for an A/B metric <c>analysis</c> (estimates, intervals, p-values, SRM, CUPED), <c>sequentialPath</c> and <c>guardrail</c>; for a geo metric the synthetic-control <c>analysis</c> and <c>firstDay</c>.</param>
+/// <param name="Result">The result as the engine produced it: for an A/B metric <c>analysis</c> (estimates, intervals, p-values, SRM, CUPED), <c>sequentialPath</c>, <c>guardrail</c> and, on a holdout campaign's conversion metric, <c>holdout</c> (lift %, incremental conversions and revenue, spend, cost per incremental conversion, iROAS); for a geo metric the synthetic-control <c>analysis</c> (with incremental outcome, spend, iROAS and cost per incremental outcome) and <c>firstDay</c>.</param>
 public sealed record PublishedResultResponse(
     string Metric,
     int Version,

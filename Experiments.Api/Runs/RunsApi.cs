@@ -1,3 +1,4 @@
+using Experiments.Api.Access;
 using Experiments.Api.Csv;
 using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
@@ -21,6 +22,7 @@ public static class RunsApi
     {
         var group = app.MapGroup("/api/v1").WithTags("Analysis runs");
         group.MapPost("/experiments/{id}/analyses", QueueAnalysis)
+            .RequireAuthorization(AccessSetup.AnalystPolicy)
             .WithSummary("Queue an analysis of an experiment")
             .WithDescription("202 with the queued run and its Location. The optional body {\"window\": {\"start\", \"end\"}} picks the days; by default the experiment's first day to yesterday (UTC), at most its end plus the conversion window. 409 while another run of the experiment is queued, running or deferred, or before it has a complete day of data.");
         group.MapGet("/experiments/{id}/runs", ListRuns)
@@ -35,7 +37,7 @@ public static class RunsApi
 
     internal static async Task<Results<Accepted<RunResponse>, NotFoundProblem, ConflictProblem, ValidationProblem>> QueueAnalysis(
         string id, AnalysisRequest? request, ResultsStore store, AnalysisService analysis, AnalysisQueue queue,
-        CancellationToken cancellationToken)
+        AuditTrail audit, CancellationToken cancellationToken)
     {
         if (ExperimentIds.Malformed(id) is { } malformed)
             return malformed;
@@ -69,6 +71,7 @@ public static class RunsApi
 
         // AnalysisService logs the queued run with its window and trigger.
         var run = await queue.EnqueueAsync(id, new AnalysisParameters(Trigger, window), cancellationToken);
+        await audit.RecordAsync("analysis.queued", $"{id}/{run.Id:D}", cancellationToken);
         return TypedResults.Accepted(RunResponse.Location(run.Id), RunResponse.From(run));
     }
 

@@ -71,14 +71,25 @@ public sealed record GeoPeriod(int Period, double Actual, double Synthetic, doub
 /// <param name="LiftPercent">Σ effect / Σ counterfactual over the test, in percent (5.4 = +5.4%); null when undefined.</param>
 /// <param name="LiftUnavailableReason">Why <paramref name="LiftPercent"/> is null, else null.</param>
 /// <param name="Incremental">Total incremental outcome over the treated markets and test periods.</param>
-/// <param name="Iroas">Incremental outcome per unit of spend, when spend was given.</param>
+/// <param name="Iroas">Incremental outcome per unit of spend, when a positive spend was given.</param>
 /// <param name="TotalSpend">The treated markets' total spend, when given.</param>
 /// <param name="Series">Every period from the panel's first to the treatment end.</param>
 /// <param name="TreatedUnitCount">Number of treated markets.</param>
 /// <param name="TestPeriodCount">Number of test periods.</param>
 public sealed record GeoExperimentResult(IReadOnlyList<DonorWeight> Weights, double PreRmspe, double L2Imbalance, double ScaledL2Imbalance,
     double? RidgeLambda, GeoEffect Effect, GeoInterval? LiftPercent, string? LiftUnavailableReason, GeoInterval Incremental, GeoInterval? Iroas, double? TotalSpend,
-    IReadOnlyList<GeoPeriod> Series, int TreatedUnitCount, int TestPeriodCount);
+    IReadOnlyList<GeoPeriod> Series, int TreatedUnitCount, int TestPeriodCount)
+{
+    /// <summary>
+    /// Spend per incremental unit of outcome (cost per incremental conversion when the outcome is conversions):
+    /// spend / incremental, with the image [spend/upper, spend/lower] of the incremental outcome's interval; null
+    /// when spend is missing or zero, or when that interval reaches zero (see <see cref="IncrementalityUnavailableReason"/>).
+    /// </summary>
+    public GeoInterval? CostPerIncremental { get; init; }
+
+    /// <summary>Why <see cref="Iroas"/> or <see cref="CostPerIncremental"/> is null, else null.</summary>
+    public string? IncrementalityUnavailableReason { get; init; }
+}
 
 /// <summary>
 /// Geo-experiment analysis as GeoLift does it (augsynth with a single treatment time): the treated markets'
@@ -140,15 +151,32 @@ public static class GeoExperiment
 
         double? totalSpend = null;
         GeoInterval? iroas = null;
+        GeoInterval? costPerIncremental = null;
+        string? incrementalityReason = "No spend was given, so iROAS and the cost per incremental outcome are not computed.";
         if (spec.Spend is { } spend)
         {
             totalSpend = spec.TreatedUnits.Sum(u => spend.TryGetValue(u, out var s) && double.IsFinite(s)
                 ? s
                 : throw new StatisticsInputException($"spend[{u}]", $"No finite spend is given for treated market '{u}'."));
-            if (totalSpend.Value != 0)
+            if (totalSpend.Value < 0)
+                throw new StatisticsInputException("spend", $"The treated markets' spend adds up to {totalSpend.Value}; spend cannot be negative.");
+            if (totalSpend.Value == 0)
+                incrementalityReason = "The treated markets' spend over the test is zero, so iROAS and the cost per incremental outcome are undefined.";
+            else
             {
                 double a = incremental.Lower / totalSpend.Value, b = incremental.Upper / totalSpend.Value;
                 iroas = new GeoInterval(incremental.Estimate / totalSpend.Value, Math.Min(a, b), Math.Max(a, b));
+                // Fieller-type set for spend / incremental: the image of the incremental interval, bounded only when it excludes zero.
+                if (incremental.Lower > 0)
+                {
+                    costPerIncremental = new GeoInterval(totalSpend.Value / incremental.Estimate, totalSpend.Value / incremental.Upper, totalSpend.Value / incremental.Lower);
+                    incrementalityReason = null;
+                }
+                else
+                {
+                    incrementalityReason = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"The incremental outcome's interval [{incremental.Lower:G6}, {incremental.Upper:G6}] reaches zero or below, so the cost per incremental outcome is unbounded (the campaign may have caused nothing).");
+                }
             }
         }
 
@@ -169,7 +197,11 @@ public static class GeoExperiment
         return new GeoExperimentResult(
             donorNames.Select((d, i) => new DonorWeight(d, fit.Weights[i])).ToList(),
             preRmspe, Math.Sqrt(preSquares), Math.Sqrt(preSquares) / Math.Sqrt(uniformSquares), fit.RidgeLambda,
-            new GeoEffect(att, lower, upper, p, sharpNull), lift, liftUnavailable, incremental, iroas, totalSpend, series, n, testCount);
+            new GeoEffect(att, lower, upper, p, sharpNull), lift, liftUnavailable, incremental, iroas, totalSpend, series, n, testCount)
+        {
+            CostPerIncremental = costPerIncremental,
+            IncrementalityUnavailableReason = incrementalityReason,
+        };
     }
 
     private static double[] UniformFit(double[] treated, double[][] donors, int fitCount, bool fixedEffects)

@@ -44,7 +44,10 @@ public sealed record AnalysisOutcome(Guid RunId, string ExperimentId, AnalysisOu
 /// <param name="Analysis">The engine's analysis over the run's whole window (adjusted across the experiment's metrics).</param>
 /// <param name="SequentialPath">Always-valid estimates day by day (mean and proportion metrics), so the path can be looked at daily without inflating the error rate.</param>
 /// <param name="Guardrail">The guardrail's verdict when the metric is one.</param>
-public sealed record AbMetricResult(string Metric, AbAnalysisResult Analysis, IReadOnlyList<SequentialDay> SequentialPath, GuardrailVerdict? Guardrail);
+/// <param name="Holdout">On a holdout campaign's conversion metric: per treatment, lift %, incremental conversions and
+/// revenue, spend on the treated units, cost per incremental conversion and iROAS, with intervals at the experiment's α.</param>
+public sealed record AbMetricResult(string Metric, AbAnalysisResult Analysis, IReadOnlyList<SequentialDay> SequentialPath, GuardrailVerdict? Guardrail,
+    HoldoutResult? Holdout = null);
 
 /// <summary>The always-valid comparison of every treatment with the control on one day.</summary>
 /// <param name="Day">The last day of data included.</param>

@@ -195,7 +195,8 @@ public sealed partial class AnalysisService(
             await store.EnterStageAsync(run.Id, stage, cancellationToken);
             started = clock.GetTimestamp();
             var inputs = await ReadInputsAsync(experiment, run.DataWindow, cancellationToken);
-            var cost = inputs.Aggregate(ReadCost.None, (c, i) => c + i.Cost);
+            var spend = experiment.Holdout is null ? null : await dataSource.ReadSpendAsync(experiment, run.DataWindow, cancellationToken);
+            var cost = inputs.Aggregate(spend?.Cost ?? ReadCost.None, (c, i) => c + i.Cost);
             await store.RecordStageAsync(run.Id, stage, clock.GetElapsedTime(started), cost.RowsRead, cost.BytesRead,
                 cancellationToken: cancellationToken);
 
@@ -207,8 +208,8 @@ public sealed partial class AnalysisService(
             try
             {
                 results = experiment.Type == ExperimentType.Ab
-                    ? EstimateAb(experiment, inputs)
-                    : EstimateGeo(experiment, inputs);
+                    ? EstimateAb(experiment, inputs, spend?.Value)
+                    : EstimateGeo(experiment, inputs, spend?.Value, run.DataWindow);
             }
             catch (StatisticsInputException e)
             {
@@ -321,7 +322,7 @@ public sealed partial class AnalysisService(
         return inputs;
     }
 
-    private static List<ResultToPublish> EstimateAb(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs)
+    private static List<ResultToPublish> EstimateAb(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs, CampaignSpend? spend)
     {
         var shares = experiment.Variants.ToDictionary(v => v.Name, v => v.ExpectedShare);
         var analyses = new List<AbAnalysisResult>(inputs.Count);
@@ -332,6 +333,7 @@ public sealed partial class AnalysisService(
         }
         if (analyses.Count > 1)
             analyses = AbAnalysis.AdjustAcrossMetrics(analyses, MultipleTestingCorrection.Holm).ToList();
+        var holdout = Holdout(experiment, inputs, analyses, spend);
 
         var results = new List<ResultToPublish>(inputs.Count);
         for (int i = 0; i < inputs.Count; i++)
@@ -342,9 +344,25 @@ public sealed partial class AnalysisService(
                 ? new GuardrailVerdict(g.MaximumRelativeDrop, analyses[i].Comparisons
                     .Where(c => c.Relative is { } r && r.Upper < -g.MaximumRelativeDrop).Select(c => c.Variant).ToList())
                 : null;
-            results.Add(new ResultToPublish(metric.Name, Results.ResultsJson.Serialize(new AbMetricResult(metric.Name, analyses[i], path, guardrail))));
+            results.Add(new ResultToPublish(metric.Name, Results.ResultsJson.Serialize(new AbMetricResult(metric.Name, analyses[i], path, guardrail,
+                metric.Name == experiment.Holdout?.ConversionMetric ? holdout : null))));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The conversion-lift figures of a holdout campaign from the published analyses of its conversion and revenue
+    /// metrics (the intervals at the experiment's α) and the spend on each treatment's units; null for other experiments.
+    /// </summary>
+    private static HoldoutResult? Holdout(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs,
+        IReadOnlyList<AbAnalysisResult> analyses, CampaignSpend? spend)
+    {
+        if (experiment.Holdout is not { } holdout || spend is null)
+            return null;
+        int Index(string name) => inputs.Select((input, i) => (input, i)).First(x => x.input.Metric.Name == name).i;
+        var perVariant = experiment.Variants.ToDictionary(v => v.Name, v => spend.Totals.GetValueOrDefault(v.Name), StringComparer.Ordinal);
+        return HoldoutLift.Analyze(holdout.ConversionMetric, analyses[Index(holdout.ConversionMetric)],
+            holdout.RevenueMetric, holdout.RevenueMetric is { } revenue ? analyses[Index(revenue)] : null, perVariant);
     }
 
     private static AbAnalysisOptions Options(ExperimentDefinition experiment, MetricDefinition metric, IReadOnlyDictionary<string, double> shares) => new()
@@ -383,8 +401,20 @@ public sealed partial class AnalysisService(
         return path;
     }
 
-    private static List<ResultToPublish> EstimateGeo(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs)
+    private static List<ResultToPublish> EstimateGeo(ExperimentDefinition experiment, IReadOnlyList<MetricInput> inputs, CampaignSpend? spend, DateRange window)
     {
+        // A holdout campaign's spend in the treated markets over the test days (0 in a treated market without rows);
+        // none at all when the campaign has no spend rows, which the result then says.
+        IReadOnlyDictionary<string, double>? marketSpend = null;
+        string? noSpend = null;
+        if (experiment.Holdout is { } holdout && spend is not null)
+        {
+            if (spend.Rows > 0)
+                marketSpend = experiment.TreatedMarkets.ToDictionary(m => m, m => spend.Totals.GetValueOrDefault(m), StringComparer.Ordinal);
+            else
+                noSpend = $"The campaign '{holdout.CampaignId}' has no rows in geo_spend from {experiment.ExperimentWindow.Start:yyyy-MM-dd} to "
+                    + $"{(window.End < experiment.ExperimentWindow.End ? window.End : experiment.ExperimentWindow.End):yyyy-MM-dd}, so iROAS and the cost per incremental conversion are not computed.";
+        }
         var results = new List<ResultToPublish>(inputs.Count);
         foreach (var input in inputs)
         {
@@ -396,8 +426,11 @@ public sealed partial class AnalysisService(
                 TreatmentStart = experiment.ExperimentWindow.Start.DayNumber,
                 TreatmentEnd = Math.Min(lastTreated, panel.Periods[^1]),
                 Alpha = experiment.Alpha,
+                Spend = marketSpend,
             };
             var analysis = GeoExperiment.Analyze(panel, specification);
+            if (noSpend is not null)
+                analysis = analysis with { IncrementalityUnavailableReason = noSpend };
             results.Add(new ResultToPublish(input.Metric.Name, Results.ResultsJson.Serialize(
                 new GeoMetricResult(input.Metric.Name, analysis, DateOnly.FromDayNumber(panel.Periods[0])))));
         }

@@ -19,8 +19,8 @@ namespace Experiments.Jobs.Analysis;
 /// </remarks>
 /// <param name="client">The ClickHouse client.</param>
 /// <param name="freshness">The freshness rule of the contract check.</param>
-/// <param name="granularity">How mean metrics read the post-exposure window: whole days from the rollup (the
-/// default, cheap) or exact from raw events.</param>
+/// <param name="granularity">How mean, proportion and ratio metrics read the post-exposure window: whole days from the
+/// user × day rollup (the default, cheap) or exact to the second from raw events.</param>
 public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, FreshnessRule? freshness = null,
     PostExposureGranularity granularity = PostExposureGranularity.Day) : IExperimentDataSource
 {
@@ -38,7 +38,13 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         ["impressions"] = ExperimentMetric.Impressions,
         ["impression"] = ExperimentMetric.Impressions,
         ["cost"] = ExperimentMetric.Cost,
+        ["converted"] = ExperimentMetric.Converted,
+        ["clicked"] = ExperimentMetric.Clicked,
     };
+
+    /// <summary>The metric names whose per-unit value is 0 or 1, the only ones a proportion metric may use.</summary>
+    public static IReadOnlyList<string> ZeroOneMetricNames { get; } =
+        MetricNames.Where(m => MetricSource.Of(m.Value).Indicator).Select(m => m.Key).ToArray();
 
     /// <inheritdoc />
     public async Task<DataContractResult> CheckContractAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken)
@@ -48,6 +54,18 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         var rawTables = new HashSet<string>(StringComparer.Ordinal) { ExperimentSchema.Impressions.Name };
         foreach (var metric in experiment.Metrics)
         {
+            bool known = MetricNames.TryGetValue(metric.Name, out var named);
+            if (known && DataContract.CheckProportion(metric, MetricSource.Of(named).Indicator, ZeroOneMetricNames) is { } notZeroOne)
+            {
+                problems.Add(notZeroOne);
+                continue;
+            }
+            if (known && experiment.Type == ExperimentType.Geo && MetricSource.Of(named).Indicator)
+            {
+                problems.Add(new ContractProblem(ContractProblemKind.WrongMetricKind, "metrics", metric.Name, null,
+                    $"The metric '{metric.Name}' is a 0/1 value per user; a geo experiment's metrics are per-market totals (use conversions or clicks)."));
+                continue;
+            }
             if (!TryResolve(metric, out var numerator, out var denominator, out string? error))
             {
                 problems.Add(new ContractProblem(ContractProblemKind.MissingColumn, "metrics", metric.Name, null, error!));
@@ -70,6 +88,18 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
                     required.Add(new RequiredColumn(ExperimentSchema.UserDayRollup.Name, RollupColumn(m), RollupType(m)));
                 }
             }
+        }
+        if (experiment.Holdout is { Spend: SpendSource.ImpressionsCost })
+        {
+            required.Add(new RequiredColumn(ExperimentSchema.Impressions.Name, "cost", "Float64"));
+            required.Add(new RequiredColumn(ExperimentSchema.Impressions.Name, "campaign_id", "String"));
+        }
+        else if (experiment.Holdout is { Spend: SpendSource.GeoSpend })
+        {
+            required.Add(new RequiredColumn(ExperimentSchema.GeoSpend.Name, "date", "Date"));
+            required.Add(new RequiredColumn(ExperimentSchema.GeoSpend.Name, "geo", "LowCardinality(String)"));
+            required.Add(new RequiredColumn(ExperimentSchema.GeoSpend.Name, "campaign_id", "String"));
+            required.Add(new RequiredColumn(ExperimentSchema.GeoSpend.Name, "spend", "Float64"));
         }
         if (experiment.Type == ExperimentType.Ab)
         {
@@ -134,7 +164,7 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
     {
         if (!TryResolve(metric, out var numerator, out var denominator, out string? error) || denominator is null)
             throw new InvalidOperationException(error ?? $"'{metric.Name}' is not a ratio metric (name it numerator_per_denominator).");
-        var result = await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), cancellationToken).ConfigureAwait(false);
+        var result = await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), granularity, cancellationToken).ConfigureAwait(false);
         return new DataRead<IReadOnlyList<RatioVariant>>(result.Variants, Cost(result.Cost));
     }
 
@@ -164,6 +194,23 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         return new DataRead<Panel>(Panel.FromRows(rows, metric.Name, ["spend"]), Cost(panel.Cost));
     }
 
+    /// <inheritdoc />
+    public async Task<DataRead<CampaignSpend>> ReadSpendAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken)
+    {
+        var holdout = experiment.Holdout ?? throw new InvalidOperationException($"Experiment '{experiment.Id}' is not a holdout campaign.");
+        SpendTotals totals;
+        if (holdout.Spend == SpendSource.GeoSpend)
+        {
+            var last = window.End < experiment.ExperimentWindow.End ? window.End : experiment.ExperimentWindow.End;
+            totals = await _queries.GeoSpendAsync(holdout.CampaignId!, experiment.ExperimentWindow.Start, last, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            totals = await _queries.VariantSpendAsync(experiment.Id, Window(window), holdout.CampaignId, cancellationToken).ConfigureAwait(false);
+        }
+        return new DataRead<CampaignSpend>(new CampaignSpend(totals.Totals, totals.Rows), Cost(totals.Cost));
+    }
+
     private static bool TryResolve(MetricDefinition metric, out ExperimentMetric? numerator, out ExperimentMetric? denominator, out string? error)
     {
         numerator = denominator = null;
@@ -180,13 +227,13 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
             error = $"The ratio metric '{metric.Name}' is not in the logs: name it numerator_per_denominator with each of {string.Join(", ", MetricNames.Keys)}.";
             return false;
         }
-        if (metric.Kind == MetricKind.Proportion)
-        {
-            error = $"The proportion metric '{metric.Name}' needs a 0/1 value per unit, which the impression logs do not have; analyse it as a mean or a ratio.";
-            return false;
-        }
         if (MetricNames.TryGetValue(metric.Name, out var single))
         {
+            if (metric.Kind == MetricKind.Proportion && !MetricSource.Of(single).Indicator)
+            {
+                error = $"The proportion metric '{metric.Name}' is not 0/1 per unit; the 0/1 metrics are {string.Join(", ", ZeroOneMetricNames)}.";
+                return false;
+            }
             numerator = single;
             return true;
         }
@@ -201,19 +248,19 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
 
     private static (string Table, string Column, string Type) RawColumn(ExperimentMetric metric) => metric switch
     {
-        ExperimentMetric.Clicks => (ExperimentSchema.Impressions.Name, "clicks", "UInt8"),
+        ExperimentMetric.Clicks or ExperimentMetric.Clicked => (ExperimentSchema.Impressions.Name, "clicks", "UInt8"),
         ExperimentMetric.Cost => (ExperimentSchema.Impressions.Name, "cost", "Float64"),
         ExperimentMetric.Impressions => (ExperimentSchema.Impressions.Name, "user_id", "UInt64"),
-        ExperimentMetric.Conversions => (ExperimentSchema.Conversions.Name, "user_id", "UInt64"),
+        ExperimentMetric.Conversions or ExperimentMetric.Converted => (ExperimentSchema.Conversions.Name, "user_id", "UInt64"),
         _ => (ExperimentSchema.Conversions.Name, "value", "Float64"),
     };
 
     private static string RollupColumn(ExperimentMetric metric) => metric switch
     {
-        ExperimentMetric.Clicks => "clicks",
+        ExperimentMetric.Clicks or ExperimentMetric.Clicked => "clicks",
         ExperimentMetric.Cost => "cost",
         ExperimentMetric.Impressions => "impressions",
-        ExperimentMetric.Conversions => "conversions",
+        ExperimentMetric.Conversions or ExperimentMetric.Converted => "conversions",
         _ => "conversion_value",
     };
 

@@ -16,6 +16,9 @@ public enum ContractProblemKind
 
     /// <summary>A day of the window has far fewer rows than the trailing days (still loading). Defers the run.</summary>
     ImplausibleVolume,
+
+    /// <summary>A metric's kind does not fit the values the source has for it (a proportion on a value that is not 0/1 per unit). Fails the run.</summary>
+    WrongMetricKind,
 }
 
 /// <summary>One problem with the source data.</summary>
@@ -92,6 +95,21 @@ public static class DataContract
                     $"Column '{need.Column}' of table '{need.Table}' is {type}; the analysis needs {need.Type}."));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// A proportion metric needs a 0/1 value per unit. Returns the problem, naming the metric, when
+    /// <paramref name="metric"/> is a proportion and the source's value for it is not an indicator; null otherwise.
+    /// </summary>
+    /// <param name="metric">The experiment's metric.</param>
+    /// <param name="isZeroOne">Whether the source's per-unit value of the metric is 0 or 1.</param>
+    /// <param name="zeroOneNames">The metric names the source has as 0/1 indicators, for the message.</param>
+    public static ContractProblem? CheckProportion(MetricDefinition metric, bool isZeroOne, IEnumerable<string> zeroOneNames)
+    {
+        if (metric.Kind != Engine.AbTesting.MetricKind.Proportion || isZeroOne)
+            return null;
+        return new ContractProblem(ContractProblemKind.WrongMetricKind, "metrics", metric.Name, null,
+            $"The proportion metric '{metric.Name}' is not 0/1 per unit, so it cannot be a proportion; the 0/1 metrics are {string.Join(", ", zeroOneNames)} (or analyse '{metric.Name}' as a mean).");
     }
 
     /// <summary>

@@ -53,7 +53,21 @@ public interface IExperimentDataSource
     /// </summary>
     Task<DataRead<Panel>> ReadGeoPanelAsync(ExperimentDefinition experiment, MetricDefinition metric, DateRange window,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The spend of a holdout campaign (<see cref="ExperimentDefinition.Holdout"/>): for an A/B experiment, per variant,
+    /// the cost of its units' impressions in their post-exposure window (of the campaign when one is named); for a geo
+    /// experiment, per market, the campaign's <c>geo_spend</c> over the experiment's days within the window.
+    /// A source without spend (the default) fails a holdout campaign's run with the reason.
+    /// </summary>
+    Task<DataRead<CampaignSpend>> ReadSpendAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"This data source has no campaign spend, so the holdout campaign '{experiment.Id}' cannot be analysed.");
 }
+
+/// <summary>A campaign's spend, summed per variant (A/B) or per market (geo).</summary>
+/// <param name="Totals">Spend per variant or market; absent where nothing was spent.</param>
+/// <param name="Rows">How many source rows carried spend (0: the campaign has no spend recorded at all).</param>
+public sealed record CampaignSpend(IReadOnlyDictionary<string, double> Totals, long Rows);
 
 /// <summary>A value read from the data source and what reading it cost.</summary>
 /// <typeparam name="T">The value.</typeparam>

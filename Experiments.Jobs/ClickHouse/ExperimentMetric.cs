@@ -17,11 +17,24 @@ public enum ExperimentMetric
 
     /// <summary>Total conversion value (revenue).</summary>
     ConversionValue,
+
+    /// <summary>Whether the unit converted at least once: 1 or 0 per unit (its conversions, capped at 1).</summary>
+    Converted,
+
+    /// <summary>Whether the unit clicked at least once: 1 or 0 per unit (its clicks, capped at 1).</summary>
+    Clicked,
 }
 
-/// <summary>Where a metric lives: its raw table and the per-row value, and its column in the rollups.</summary>
-internal sealed record MetricSource(SqlIdentifier RawTable, ClickHouseSql RawValue, ClickHouseSql RollupValue)
+/// <summary>
+/// Where a metric lives: its raw table and the per-row value, its column in the rollups, and whether the per-unit
+/// value is an indicator (1 when the unit's sum is positive, else 0) rather than the sum itself.
+/// </summary>
+internal sealed record MetricSource(SqlIdentifier RawTable, ClickHouseSql RawValue, ClickHouseSql RollupValue, bool Indicator = false)
 {
+    /// <summary>The per-unit value from the unit's summed events: the sum, or 1 when it is positive for an indicator.</summary>
+    public ClickHouseSql PerUnit(ClickHouseSql total) =>
+        Indicator ? ClickHouseSql.Format($"toFloat64(({total}) > 0)") : ClickHouseSql.Format($"toFloat64({total})");
+
     public static MetricSource Of(ExperimentMetric metric) => metric switch
     {
         ExperimentMetric.Impressions => new(ExperimentSchema.Impressions, ClickHouseSql.Format($"1"), ClickHouseSql.Format($"impressions")),
@@ -29,6 +42,8 @@ internal sealed record MetricSource(SqlIdentifier RawTable, ClickHouseSql RawVal
         ExperimentMetric.Cost => new(ExperimentSchema.Impressions, ClickHouseSql.Format($"cost"), ClickHouseSql.Format($"cost")),
         ExperimentMetric.Conversions => new(ExperimentSchema.Conversions, ClickHouseSql.Format($"1"), ClickHouseSql.Format($"conversions")),
         ExperimentMetric.ConversionValue => new(ExperimentSchema.Conversions, ClickHouseSql.Format($"value"), ClickHouseSql.Format($"conversion_value")),
+        ExperimentMetric.Converted => new(ExperimentSchema.Conversions, ClickHouseSql.Format($"1"), ClickHouseSql.Format($"conversions"), Indicator: true),
+        ExperimentMetric.Clicked => new(ExperimentSchema.Impressions, ClickHouseSql.Format($"clicks"), ClickHouseSql.Format($"clicks"), Indicator: true),
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Not a metric the queries know."),
     };
 }

@@ -57,13 +57,28 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         return new CupedStatistics(result.Rows.Select(ReadCupedSums).ToArray(), result.Statistics);
     }
 
-    /// <summary>Per-variant n, Σa, Σa², Σb, Σb², Σab of the per-unit ratio <paramref name="numerator"/> / <paramref name="denominator"/>.</summary>
+    /// <summary>Per-variant n, Σa, Σa², Σb, Σb², Σab of the per-unit ratio <paramref name="numerator"/> / <paramref name="denominator"/>,
+    /// from raw events with the post-exposure window exact to the second.</summary>
+    public Task<RatioStatisticsResult> RatioStatisticsAsync(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator,
+        AnalysisWindow window, CancellationToken cancellationToken = default) =>
+        RatioStatisticsAsync(experimentId, numerator, denominator, window, PostExposureGranularity.Exact, cancellationToken);
+
+    /// <summary>
+    /// Per-variant ratio sums. With <see cref="PostExposureGranularity.Day"/> both per-unit sums come from the user × day
+    /// rollup (which has every metric's sum) over whole days from each unit's exposure day, so no raw event is read;
+    /// with <see cref="PostExposureGranularity.Exact"/> they come from raw events from the exposure's second.
+    /// </summary>
     public async Task<RatioStatisticsResult> RatioStatisticsAsync(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator,
-        AnalysisWindow window, CancellationToken cancellationToken = default)
+        AnalysisWindow window, PostExposureGranularity granularity, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
         ArgumentNullException.ThrowIfNull(window);
-        var result = await client.QueryJsonAsync(RatioSql(experimentId, numerator, denominator, window), cancellationToken).ConfigureAwait(false);
+        if (granularity == PostExposureGranularity.Day && (window.Start.TimeOfDay != TimeSpan.Zero || window.End.TimeOfDay != TimeSpan.Zero))
+            throw new ArgumentException("Day granularity needs a window of whole UTC days.", nameof(window));
+        var sql = granularity == PostExposureGranularity.Day
+            ? RatioFromRollupSql(experimentId, numerator, denominator, window)
+            : RatioSql(experimentId, numerator, denominator, window);
+        var result = await client.QueryJsonAsync(sql, cancellationToken).ConfigureAwait(false);
         var variants = result.Rows.Select(r =>
         {
             string name = r.GetProperty("variant").GetString()!;
@@ -120,7 +135,64 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         return new GeoDayPanel(start, end, geos, observations, result.Statistics);
     }
 
+    /// <summary>
+    /// Per variant, the cost of its units' impressions from their exposure (to the second) to the window's end, of
+    /// <paramref name="campaignId"/> only when given, and how many impressions carried it. Variants without such
+    /// impressions have no row.
+    /// </summary>
+    public async Task<SpendTotals> VariantSpendAsync(string experimentId, AnalysisWindow window, string? campaignId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        ArgumentNullException.ThrowIfNull(window);
+        var result = await client.QueryJsonAsync(VariantSpendSql(experimentId, window, campaignId), cancellationToken).ConfigureAwait(false);
+        return ReadSpend(result, "variant");
+    }
+
+    /// <summary>Per geo, the spend of <paramref name="campaignId"/> in <c>geo_spend</c> over the days [start, end], and its rows.</summary>
+    public async Task<SpendTotals> GeoSpendAsync(string campaignId, DateOnly start, DateOnly end, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(campaignId);
+        var result = await client.QueryJsonAsync(ClickHouseSql.Format($"""
+            SELECT geo, sum(spend) AS spend, count() AS rows
+            FROM {ExperimentSchema.GeoSpend}
+            WHERE campaign_id = {campaignId} AND date >= {start} AND date <= {end}
+            GROUP BY geo
+            ORDER BY geo
+            """), cancellationToken).ConfigureAwait(false);
+        return ReadSpend(result, "geo");
+    }
+
+    private static SpendTotals ReadSpend(ClickHouseJsonResult result, string key) => new(
+        result.Rows.ToDictionary(r => r.GetProperty(key).GetString()!, r => r.GetProperty("spend").GetClickHouseDouble(), StringComparer.Ordinal),
+        result.Rows.Sum(r => r.GetProperty("rows").GetClickHouseInt64()),
+        result.Statistics);
+
     // ---- SQL ------------------------------------------------------------------------------------
+
+    internal static ClickHouseSql VariantSpendSql(string experimentId, AnalysisWindow window, string? campaignId)
+    {
+        var campaign = campaignId is null ? ClickHouseSql.Format($"") : ClickHouseSql.Format($"AND campaign_id = {campaignId}");
+        return ClickHouseSql.Format($"""
+        SELECT variant, sum(cost) AS spend, sum(n) AS rows
+        FROM
+        (
+            SELECT user_id, sum(cost) AS cost, count() AS n
+            FROM {ExperimentSchema.Impressions}
+            GLOBAL ANY INNER JOIN
+            (
+                {ExposedAtSql(experimentId)}
+            ) USING user_id
+            WHERE {PostExposureSql(window)} {campaign}
+            GROUP BY user_id
+        )
+        ALL INNER JOIN
+        (
+            {UnitsSql(experimentId, window)}
+        ) USING user_id
+        GROUP BY variant
+        ORDER BY variant
+        """);
+    }
 
     /// <summary>The experiment's units: user_id, variant (of the earliest exposure), exposed_at.</summary>
     internal static ClickHouseSql UnitsSql(string experimentId, AnalysisWindow window) => ClickHouseSql.Format($"""
@@ -158,7 +230,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
             .GroupBy(x => x.Source.RawTable);
         foreach (var table in byTable)
         {
-            var sums = ClickHouseSql.Join(comma, table.Select(x => ClickHouseSql.Format($"toFloat64(sum({x.Source.RawValue})) AS {x.Column}")));
+            var sums = ClickHouseSql.Join(comma, table.Select(x => ClickHouseSql.Format($"{x.Source.PerUnit(ClickHouseSql.Format($"sum({x.Source.RawValue})"))} AS {x.Column}")));
             var post = ClickHouseSql.Format($"""
                 SELECT user_id, {sums}
                 FROM {table.Key}
@@ -188,7 +260,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
 
     /// <summary>Each exposed unit's pre-period value (pre_value) and has_pre = 1, for units with any activity in the pre-period.</summary>
     internal static ClickHouseSql PrePeriodSql(string experimentId, PrePeriod prePeriod, ExperimentMetric covariate) => ClickHouseSql.Format($"""
-        SELECT user_id, toFloat64(sum({MetricSource.Of(covariate).RollupValue})) AS pre_value, toUInt8(1) AS has_pre
+        SELECT user_id, {MetricSource.Of(covariate).PerUnit(ClickHouseSql.Format($"sum({MetricSource.Of(covariate).RollupValue})"))} AS pre_value, toUInt8(1) AS has_pre
         FROM {ExperimentSchema.UserDayRollup}
         WHERE date >= {prePeriod.Start} AND date < {prePeriod.End}
           AND user_id GLOBAL IN (SELECT unit_id FROM {ExperimentSchema.Exposures} WHERE experiment_id = {experimentId})
@@ -243,7 +315,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
                 )
                 ALL LEFT JOIN
                 (
-                    SELECT user_id, toFloat64(sum({MetricSource.Of(metric).RollupValue})) AS y
+                    SELECT user_id, {MetricSource.Of(metric).PerUnit(ClickHouseSql.Format($"sum({MetricSource.Of(metric).RollupValue})"))} AS y
                     FROM {ExperimentSchema.UserDayRollup}
                     GLOBAL ANY INNER JOIN
                     (
@@ -278,8 +350,13 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         ArgumentNullException.ThrowIfNull(window);
         int days = window.LastDay.DayNumber - window.FirstDay.DayNumber + 1;
         var value = MetricSource.Of(metric).RollupValue;
+        // With f the per-unit value of the running sum c (c itself, or c > 0 for an indicator), a day adds f(c) − f(c − v)
+        // to Σy and f(c)² − f(c − v)² to Σy²; for an indicator both are 1 on the unit's first day with an event.
+        var increment = MetricSource.Of(metric).Indicator
+            ? ClickHouseSql.Format($"sum(toFloat64(c > 0) - toFloat64(c - v > 0)) AS sum_v, sum(toFloat64(c > 0) - toFloat64(c - v > 0)) AS sum_dsq")
+            : ClickHouseSql.Format($"sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq");
         var increments = await client.QueryJsonAsync(ClickHouseSql.Format($"""
-            SELECT variant, t, sum(v) AS sum_v, sum(2 * v * (c - v) + v * v) AS sum_dsq
+            SELECT variant, t, {increment}
             FROM
             (
                 SELECT variant, arraySort(ks) AS keys, arraySort((x, k) -> k, vs, ks) AS vals, arrayCumSum(vals) AS cums
@@ -342,6 +419,41 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
         return new DailyRollupLooks(looks, cost);
     }
 
+    /// <summary>The ratio sums with each unit's numerator and denominator summed over the user × day rollup from its exposure day.</summary>
+    internal static ClickHouseSql RatioFromRollupSql(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator, AnalysisWindow window)
+    {
+        var a = MetricSource.Of(numerator);
+        var b = MetricSource.Of(denominator);
+        return ClickHouseSql.Format($"""
+        SELECT variant,
+               count() AS n,
+               sum(a) AS sum_a, sum(a * a) AS sum_a2,
+               sum(b) AS sum_b, sum(b * b) AS sum_b2,
+               sum(a * b) AS sum_ab
+        FROM
+        (
+            SELECT variant, a, b
+            FROM
+            (
+                {UnitsSql(experimentId, window)}
+            )
+            ALL LEFT JOIN
+            (
+                SELECT user_id, {a.PerUnit(ClickHouseSql.Format($"sum({a.RollupValue})"))} AS a, {b.PerUnit(ClickHouseSql.Format($"sum({b.RollupValue})"))} AS b
+                FROM {ExperimentSchema.UserDayRollup}
+                GLOBAL ANY INNER JOIN
+                (
+                    {ExposedAtSql(experimentId)}
+                ) USING user_id
+                WHERE date >= {window.FirstDay} AND date <= {window.LastDay} AND date >= toDate(exposed_at)
+                GROUP BY user_id
+            ) USING user_id
+        )
+        GROUP BY variant
+        ORDER BY variant
+        """);
+    }
+
     internal static ClickHouseSql RatioSql(string experimentId, ExperimentMetric numerator, ExperimentMetric denominator, AnalysisWindow window) =>
         ClickHouseSql.Format($"""
         SELECT variant,
@@ -375,7 +487,7 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
                {CupedSumsSql}
         FROM
         (
-            SELECT user_id, cutoff, sum(v) AS y
+            SELECT user_id, cutoff, {source.PerUnit(ClickHouseSql.Format($"sum(v)"))} AS y
             FROM
             (
                 SELECT user_id, day + arrayJoin(range(toUInt32({window.LastDay} - day + 1))) AS cutoff, v

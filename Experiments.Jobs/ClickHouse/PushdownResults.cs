@@ -102,3 +102,9 @@ public sealed record DailyLook(DateOnly Day, IReadOnlyList<MeanVariant> Variants
 /// <param name="Looks">One look per day from the first exposure on.</param>
 /// <param name="Cost">Rows and bytes the server read, and its time.</param>
 public sealed record DailyRollupLooks(IReadOnlyList<DailyLook> Looks, ClickHouseQueryStatistics Cost);
+
+/// <summary>Spend summed per variant or per geo, with the rows behind it, and what the query cost.</summary>
+/// <param name="Totals">Spend per variant or geo; absent where there was none.</param>
+/// <param name="Rows">Source rows that carried spend.</param>
+/// <param name="Cost">Rows and bytes the server read, and its time.</param>
+public sealed record SpendTotals(IReadOnlyDictionary<string, double> Totals, long Rows, ClickHouseQueryStatistics Cost);

@@ -9,16 +9,20 @@ namespace Experiments.Jobs.Demo;
 /// The worker program's commands besides running the host:
 /// <c>generate-demo [--scale demo|full] [--users N] [--days-pre N] [--days N] [--clickhouse URL] [--database NAME] [--out FOLDER]</c>
 /// streams a workload into ClickHouse and writes its experiment definitions and truth as JSON;
-/// <c>backfill-rollups [--clickhouse URL] [--database NAME]</c> rebuilds the rollups from the raw tables.
+/// <c>backfill-rollups [--clickhouse URL] [--database NAME]</c> rebuilds the rollups from the raw tables;
+/// <c>demo-summary [--api URL] [--truth FILE] [--key-file FILE]</c> prints the demo's published incrementality figures next to the truth.
 /// </summary>
 public static class DemoCommands
 {
     /// <summary>Runs the command in <paramref name="args"/>; null when the arguments name no command.</summary>
     public static async Task<int?> TryRunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("generate-demo" or "backfill-rollups"))
+        if (args.Length == 0 || args[0] is not ("generate-demo" or "backfill-rollups" or "demo-summary"))
             return null;
         var options = Options(args[1..]);
+        if (args[0] == "demo-summary")
+            return await DemoSummary.RunAsync(new Uri(options.GetValueOrDefault("api") ?? "http://127.0.0.1:5080/"),
+                options.GetValueOrDefault("truth") ?? Path.Combine(".data", "demo", "truth.json"), options.GetValueOrDefault("key-file"), Console.Out);
         var endpoint = new Uri(options.GetValueOrDefault("clickhouse") ?? Environment.GetEnvironmentVariable("CLICKHOUSE_URL") ?? "http://127.0.0.1:18123/");
         var client = new ClickHouseClient(new ClickHouseOptions
         {

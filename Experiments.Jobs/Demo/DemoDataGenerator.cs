@@ -12,9 +12,11 @@ namespace Experiments.Jobs.Demo;
 /// conversions; so a user's pre-period behaviour predicts their experiment-period behaviour, as real logs do.
 /// Each impression is clicked with probability 3% and leads to a conversion with probability 2%, for a value
 /// ~ LogNormal(3, 0.6). Users live in one of the markets, whose sizes follow a Zipf law.</para>
-/// <para>Experiments: an A/B test over all users (treatment converts 5% more often from its first exposure), an
-/// A/A test over all users (no difference), and a geo experiment: a campaign in 5 mid-sized markets that raises
-/// conversions there by 18% during the experiment period, with its spend logged per market and day.</para>
+/// <para>Experiments: an A/B holdout test over all users (the treatment sees the campaign <c>checkout-retargeting</c>,
+/// every other impression of theirs, and converts 5% more often from its first exposure; the control is the
+/// holdout), an A/A test over all users (no difference), and a geo experiment: a campaign in 5 mid-sized markets
+/// that raises conversions there by 18% during the experiment period, with its spend logged per market and day.
+/// <see cref="Truth"/> holds the incremental conversions, revenue, spend and iROAS each campaign caused.</para>
 /// <para>Every (user, day) has its own random stream derived from the seed (SplitMix64), so each table is
 /// generated in its own streaming pass in (day, user) order — the tables' sort order — and the same seed gives
 /// the same rows in every pass and on every machine. Nothing is held in memory beyond a few arrays of one value
@@ -37,12 +39,14 @@ public sealed class DemoDataGenerator
     private const string AbExperiment = "checkout-redesign";
     private const string AaExperiment = "aa-calibration";
     private const string GeoCampaign = "autumn-brand-geo";
+    private const string AbCampaign = "checkout-retargeting";
     private const string AlwaysOnCampaign = "always-on";
 
     private readonly DemoScale _scale;
     private readonly string[] _geoNames;
     private readonly double[] _geoWeights;
     private readonly bool[] _treatedGeo;
+    private readonly Lazy<(HoldoutTruth Ab, HoldoutTruth Geo)> _holdoutTruth;
 
     /// <summary>Creates a generator for the scale.</summary>
     /// <exception cref="ArgumentException">A scale with no users, days, or fewer than 10 markets.</exception>
@@ -60,6 +64,7 @@ public sealed class DemoDataGenerator
         _treatedGeo = new bool[scale.Geos];
         foreach (int rank in new[] { 10, 14, 18, 22, 26 })
             _treatedGeo[Math.Min(rank, scale.Geos) - 1] = true;
+        _holdoutTruth = new(ComputeHoldoutTruth);
     }
 
     /// <summary>What was put into the data.</summary>
@@ -74,7 +79,7 @@ public sealed class DemoDataGenerator
             double between = m * m * meanValue * meanValue * ActivityCv * ActivityCv;
             double rho = between / (m * meanValue2 + between);
             return new DemoTruth(AbExperiment, AbLift, AaExperiment, GeoCampaign,
-                _geoNames.Where((_, g) => _treatedGeo[g]).ToList(), GeoLift, GeoDailySpend, rho * rho);
+                _geoNames.Where((_, g) => _treatedGeo[g]).ToList(), GeoLift, GeoDailySpend, rho * rho, _holdoutTruth.Value.Ab, _holdoutTruth.Value.Geo);
         }
     }
 
@@ -103,8 +108,7 @@ public sealed class DemoDataGenerator
                 for (int i = 0; i < draws.Count; i++)
                 {
                     var d = draws[i];
-                    yield return new Impression(date.AddSeconds(d.Second), u.Id, geo,
-                        running && _treatedGeo[u.Geo] && (i & 1) == 0 ? GeoCampaign : AlwaysOnCampaign,
+                    yield return new Impression(date.AddSeconds(d.Second), u.Id, geo, Campaign(running, u, i),
                         running ? AbExperiment : "", running ? (u.AbTreatment ? "treatment" : "control") : "",
                         d.Cost, d.Clicked ? (byte)1 : (byte)0);
                 }
@@ -190,6 +194,69 @@ public sealed class DemoDataGenerator
                     yield return new GeoSpend(date, _geoNames[g], GeoCampaign, GeoDailySpend);
             }
         }
+    }
+
+    /// <summary>
+    /// The campaign an impression belongs to: while the experiments run, every other impression in a treated market
+    /// is the geo campaign's, and the others of A/B-treatment users are the holdout campaign's (the control, the
+    /// holdout, never sees it); everything else is the always-on campaign.
+    /// </summary>
+    private string Campaign(bool running, UserProfile user, int index) =>
+        !running ? AlwaysOnCampaign
+        : _treatedGeo[user.Geo] && (index & 1) == 0 ? GeoCampaign
+        : user.AbTreatment && (index & 1) == 1 ? AbCampaign
+        : AlwaysOnCampaign;
+
+    /// <summary>
+    /// The incrementality the workload holds, in expectation given the drawn impressions (one pass over the
+    /// experiment's user-days, the same draws as the tables). For a treatment user with per-impression conversion
+    /// rates r_i without the A/B effect: incremental conversions Σ r_i·AbLift, incremental revenue that times E[V],
+    /// and the probability of converting at least once rises from 1 − Π(1 − r_i) to 1 − Π(1 − r_i(1 + AbLift)).
+    /// Spend is the holdout campaign's impressions' cost. In the treated markets the geo campaign adds
+    /// Σ r_i·GeoLift conversions (r_i with the A/B effect where it applies) for GeoDailySpend per market and day.
+    /// </summary>
+    private (HoldoutTruth Ab, HoldoutTruth Geo) ComputeHoldoutTruth()
+    {
+        double meanValue = Math.Exp(ValueMu + ValueSigma * ValueSigma / 2);
+        var draws = new List<ImpressionDraw>();
+        long treatedUsers = 0;
+        double abConversions = 0, abSpend = 0, convertedWith = 0, convertedWithout = 0, geoConversions = 0;
+        for (int user = 0; user < _scale.Users; user++)
+        {
+            var u = User(user);
+            double noConversionWithout = 1, noConversionWith = 1;
+            bool exposed = false;
+            for (int day = _scale.PreDays; day < _scale.PreDays + _scale.ExperimentDays; day++)
+            {
+                DrawDay(user, day, u, draws);
+                for (int i = 0; i < draws.Count; i++)
+                {
+                    exposed = true;
+                    double rate = ConversionRate * (_treatedGeo[u.Geo] ? 1 + GeoLift : 1);
+                    if (_treatedGeo[u.Geo])
+                        geoConversions += ConversionRate * (u.AbTreatment ? 1 + AbLift : 1) * GeoLift;
+                    if (!u.AbTreatment)
+                        continue;
+                    abConversions += rate * AbLift;
+                    noConversionWithout *= 1 - rate;
+                    noConversionWith *= 1 - rate * (1 + AbLift);
+                    if (Campaign(true, u, i) == AbCampaign)
+                        abSpend += draws[i].Cost;
+                }
+            }
+            if (u.AbTreatment && exposed)
+            {
+                treatedUsers++;
+                convertedWith += 1 - noConversionWith;
+                convertedWithout += 1 - noConversionWithout;
+            }
+        }
+        double geoSpend = GeoDailySpend * _treatedGeo.Count(t => t) * _scale.ExperimentDays;
+        var ab = new HoldoutTruth(AbCampaign, treatedUsers, abConversions, abConversions * meanValue, abSpend,
+            abConversions * meanValue / abSpend, abSpend / abConversions, convertedWith - convertedWithout, convertedWith / convertedWithout - 1);
+        var geo = new HoldoutTruth(GeoCampaign, _treatedGeo.Count(t => t), geoConversions, geoConversions * meanValue, geoSpend,
+            geoConversions * meanValue / geoSpend, geoSpend / geoConversions, null, null);
+        return (ab, geo);
     }
 
     private readonly record struct UserProfile(ulong Id, double Activity, int Geo, bool AbTreatment, bool AaSecondArm);

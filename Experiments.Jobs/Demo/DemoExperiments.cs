@@ -16,14 +16,16 @@ public static class DemoExperiments
             new ExperimentDefinition
             {
                 Id = truth.AbExperimentId,
-                Name = "Checkout redesign (A/B)",
+                Name = "Checkout retargeting holdout (A/B)",
                 Type = ExperimentType.Ab,
                 Metrics =
                 [
                     new MetricDefinition("revenue", MetricKind.Mean, Cuped: true),
                     new MetricDefinition("conversions", MetricKind.Mean, Cuped: true),
+                    new MetricDefinition("converted", MetricKind.Proportion, Cuped: true),
                     new MetricDefinition("clicks_per_impression", MetricKind.Ratio),
                 ],
+                Holdout = new HoldoutDefinition("conversions", "revenue", SpendSource.ImpressionsCost, truth.AbHoldout.CampaignId),
                 Variants = [new VariantDefinition("control", 0.5), new VariantDefinition("treatment", 0.5)],
                 Control = "control",
                 PrePeriod = pre,
@@ -52,6 +54,7 @@ public static class DemoExperiments
                 PrePeriod = pre,
                 ExperimentWindow = window,
                 TreatedMarkets = truth.TreatedGeos,
+                Holdout = new HoldoutDefinition("conversions", "revenue", SpendSource.GeoSpend, truth.GeoCampaignId),
                 Alpha = 0.1,
                 Status = ExperimentStatus.Running,
             },

@@ -40,8 +40,27 @@ public sealed record DemoScale(int Users, int PreDays, int ExperimentDays, doubl
 /// The CUPED variance reduction the model implies for conversion value per user with equal pre and post windows:
 /// ρ² with ρ = Var(E[Y|λ]) / Var(Y) (see <see cref="DemoDataGenerator"/>).
 /// </param>
+/// <param name="AbHoldout">What the A/B test's campaign caused among the treatment's users.</param>
+/// <param name="GeoHoldout">What the geo campaign caused in the treated markets.</param>
 public sealed record DemoTruth(string AbExperimentId, double AbLift, string AaExperimentId, string GeoCampaignId,
-    IReadOnlyList<string> TreatedGeos, double GeoLift, double GeoDailySpend, double ExpectedVarianceReduction);
+    IReadOnlyList<string> TreatedGeos, double GeoLift, double GeoDailySpend, double ExpectedVarianceReduction,
+    HoldoutTruth AbHoldout, HoldoutTruth GeoHoldout);
+
+/// <summary>
+/// What a campaign caused, in expectation given the drawn impressions (the conversions themselves are random draws,
+/// so the published estimates scatter around these within their intervals).
+/// </summary>
+/// <param name="CampaignId">The campaign whose impressions (A/B) or geo_spend rows (geo) are its spend.</param>
+/// <param name="TreatedUnits">Exposed treatment users (A/B) or treated markets (geo).</param>
+/// <param name="IncrementalConversions">Conversions the campaign caused.</param>
+/// <param name="IncrementalRevenue">Conversion value it caused (incremental conversions × the mean value).</param>
+/// <param name="Spend">What was spent on the treated units.</param>
+/// <param name="Iroas">Incremental revenue per unit of spend.</param>
+/// <param name="CostPerIncrementalConversion">Spend per incremental conversion.</param>
+/// <param name="IncrementalConverters">A/B: users who converted at least once because of the campaign (the <c>converted</c> metric's incremental count); null for geo.</param>
+/// <param name="ConvertedRelativeLift">A/B: the relative lift in the share of treatment users who converted at least once; null for geo.</param>
+public sealed record HoldoutTruth(string CampaignId, long TreatedUnits, double IncrementalConversions, double IncrementalRevenue, double Spend,
+    double Iroas, double CostPerIncrementalConversion, double? IncrementalConverters, double? ConvertedRelativeLift);
 
 /// <summary>Rows written by <see cref="DemoLoader.LoadAsync"/>, and how long each table took.</summary>
 public sealed record DemoLoadResult(long Impressions, long Conversions, long Exposures, long GeoSpendRows, TimeSpan Elapsed)

@@ -50,7 +50,7 @@ public sealed record DateRange(DateOnly Start, DateOnly End)
 }
 
 /// <summary>One metric an experiment is judged on.</summary>
-/// <param name="Name">The metric's name as the data source knows it (<c>revenue</c>, <c>conversion</c>, <c>clicks_per_impression</c>).</param>
+/// <param name="Name">The metric's name as the data source knows it (<c>revenue</c>, <c>converted</c>, <c>clicks_per_impression</c>).</param>
 /// <param name="Kind">Mean, proportion or ratio.</param>
 /// <param name="Cuped">Whether to adjust with the metric's pre-period covariate (not for ratio metrics).</param>
 public sealed record MetricDefinition(string Name, MetricKind Kind, bool Cuped = false);
@@ -64,6 +64,29 @@ public sealed record VariantDefinition(string Name, double ExpectedShare);
 /// <param name="Metric">The metric's name; it must be one of the experiment's metrics.</param>
 /// <param name="MaximumRelativeDrop">The largest acceptable relative drop (0.02 = 2%).</param>
 public sealed record GuardrailDefinition(string Metric, double MaximumRelativeDrop);
+
+/// <summary>Where a holdout campaign's spend is read.</summary>
+public enum SpendSource
+{
+    /// <summary>The cost of the treated units' impressions (<c>impressions.cost</c>) in their post-exposure window: A/B holdouts.</summary>
+    ImpressionsCost,
+
+    /// <summary>The campaign's daily spend per market (<c>geo_spend</c>) in the treated markets over the test days: geo campaigns.</summary>
+    GeoSpend,
+}
+
+/// <summary>
+/// Marks an experiment as a holdout campaign (a conversion-lift study): its treatment is exposure to a campaign,
+/// and the published results carry incremental conversions, incremental revenue, spend, cost per incremental
+/// conversion and iROAS with intervals.
+/// </summary>
+/// <param name="ConversionMetric">The experiment's metric counted as conversions (<c>converted</c> or <c>conversions</c>).</param>
+/// <param name="RevenueMetric">The experiment's metric counted as revenue, for incremental revenue and iROAS; null for none.</param>
+/// <param name="Spend">Where spend is read: <c>impressionsCost</c> (A/B, the default) or <c>geoSpend</c> (geo).</param>
+/// <param name="CampaignId">The campaign whose spend counts: required with <c>geoSpend</c>; with <c>impressionsCost</c> it
+/// restricts the cost to that campaign's impressions (all of the treated units' impressions when null).</param>
+public sealed record HoldoutDefinition(string ConversionMetric, string? RevenueMetric = null, SpendSource Spend = SpendSource.ImpressionsCost,
+    string? CampaignId = null);
 
 /// <summary>
 /// An experiment as registered: what is compared, over which days, on which metrics. Stored as
@@ -109,6 +132,9 @@ public sealed record ExperimentDefinition
 
     /// <summary>Two-sided error rate of the published intervals.</summary>
     public double Alpha { get; init; } = 0.05;
+
+    /// <summary>Set when the experiment is a holdout campaign whose incrementality and spend are reported; null otherwise.</summary>
+    public HoldoutDefinition? Holdout { get; init; }
 
     /// <summary>
     /// The first instant at which results are final: the day after the experiment window's last
@@ -177,6 +203,9 @@ public sealed record ExperimentDefinition
         else
             ValidateMarkets();
 
+        if (Holdout is not null)
+            ValidateHoldout(Holdout);
+
         for (int i = 0; i < Guardrails.Count; i++)
         {
             var g = Guardrails[i];
@@ -210,6 +239,36 @@ public sealed record ExperimentDefinition
             throw new ExperimentDefinitionException("control", $"The control '{Control}' is not one of the variants.");
         if (TreatedMarkets.Count > 0)
             throw new ExperimentDefinitionException("treatedMarkets", "Treated markets belong to geo experiments.");
+    }
+
+    private void ValidateHoldout(HoldoutDefinition holdout)
+    {
+        MetricDefinition? Find(string? name) => Metrics.FirstOrDefault(m => m.Name == name);
+        if (string.IsNullOrWhiteSpace(holdout.ConversionMetric))
+            throw new ExperimentDefinitionException("holdout.conversionMetric", "Name the metric counted as conversions (one of the experiment's metrics).");
+        var conversion = Find(holdout.ConversionMetric)
+            ?? throw new ExperimentDefinitionException("holdout.conversionMetric", $"The conversion metric '{holdout.ConversionMetric}' is not one of the experiment's metrics.");
+        if (conversion.Kind == MetricKind.Ratio)
+            throw new ExperimentDefinitionException("holdout.conversionMetric", $"The conversion metric '{conversion.Name}' is a ratio; incremental conversions need a count or a 0/1 indicator per unit.");
+        if (holdout.RevenueMetric is not null)
+        {
+            var revenue = Find(holdout.RevenueMetric)
+                ?? throw new ExperimentDefinitionException("holdout.revenueMetric", $"The revenue metric '{holdout.RevenueMetric}' is not one of the experiment's metrics.");
+            if (revenue.Kind != MetricKind.Mean)
+                throw new ExperimentDefinitionException("holdout.revenueMetric", $"The revenue metric '{revenue.Name}' must be of kind mean (an amount per unit or per market).");
+            if (revenue.Name == conversion.Name)
+                throw new ExperimentDefinitionException("holdout.revenueMetric", "The revenue metric must differ from the conversion metric.");
+        }
+        if (!Enum.IsDefined(holdout.Spend))
+            throw new ExperimentDefinitionException("holdout.spend", "The spend source must be 'impressionsCost' or 'geoSpend'.");
+        if (Type == ExperimentType.Ab && holdout.Spend != SpendSource.ImpressionsCost)
+            throw new ExperimentDefinitionException("holdout.spend", "An A/B holdout's spend is the cost of its treated units' impressions: 'impressionsCost'.");
+        if (Type == ExperimentType.Geo && holdout.Spend != SpendSource.GeoSpend)
+            throw new ExperimentDefinitionException("holdout.spend", "A geo campaign's spend is its daily spend per market: 'geoSpend'.");
+        if (holdout.CampaignId is not null && (string.IsNullOrWhiteSpace(holdout.CampaignId) || holdout.CampaignId.Length > 200))
+            throw new ExperimentDefinitionException("holdout.campaignId", "The campaign id must be 1–200 characters.");
+        if (holdout.Spend == SpendSource.GeoSpend && holdout.CampaignId is null)
+            throw new ExperimentDefinitionException("holdout.campaignId", "Name the campaign whose rows in geo_spend are the spend.");
     }
 
     private void ValidateMarkets()

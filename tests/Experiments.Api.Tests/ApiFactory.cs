@@ -30,8 +30,29 @@ public class ApiFactory : WebApplicationFactory<Program>
         ["Jobs:Storage:QueuePollInterval"] = "00:00:00.200",
     };
 
+    /// <summary>The admin key every client of <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> sends (Auth:BootstrapAdminKey).</summary>
+    public const string AdminKey = "exp_test-admin-key-0123456789abcdefghijklmnopqrstuvwxyz";
+
     /// <summary>Whether the API runs a Hangfire server in-process.</summary>
     protected virtual bool RunServer => false;
+
+    /// <summary>More settings for a test's own factory.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
+    /// <summary>Clients send the admin key unless a test says otherwise (<see cref="ClientWith"/>).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    /// <summary>A client that sends <paramref name="key"/> as its bearer key, or no key at all.</summary>
+    public HttpClient ClientWith(string? key)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = key is null ? null : new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
 
     /// <summary>The data source to register instead of the service's own, if any.</summary>
     protected virtual IExperimentDataSource? DataSource => null;
@@ -41,6 +62,9 @@ public class ApiFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in StoreSettings)
             builder.UseSetting(key, value);
         builder.UseSetting("Jobs:RunServer", RunServer ? "true" : "false");
+        builder.UseSetting("Auth:BootstrapAdminKey", AdminKey);
+        foreach (var (key, value) in ExtraSettings)
+            builder.UseSetting(key, value);
         if (DataSource is { } source)
             builder.ConfigureTestServices(services =>
             {

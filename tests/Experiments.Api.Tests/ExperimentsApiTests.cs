@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Experiments.Jobs.Results;
 
@@ -91,6 +92,14 @@ public class ExperimentsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
         { Valid(d => d["status"] = "paused"), "status" },
         { Valid(d => d["id"] = "another-id"), "id" },
         { Valid(d => d["id"] = "bad-body-id'; DROP TABLE experiments;--"), "id" },
+        { Valid(d => d["holdout"] = new JsonObject { ["revenueMetric"] = "revenue" }), "holdout.conversionMetric" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "orders" }), "holdout.conversionMetric" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["revenueMetric"] = "profit" }), "holdout.revenueMetric" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["revenueMetric"] = "conversion" }), "holdout.revenueMetric" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["spend"] = "geoSpend" }), "holdout.spend" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["spend"] = "tv" }), "holdout.spend" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["campaignId"] = "" }), "holdout.campaignId" },
+        { Valid(d => d["holdout"] = new JsonObject { ["conversionMetric"] = "conversion", ["campaign"] = "x" }), "holdout.campaign" },
         { "null", "body" },
         { "[1, 2]", "body" },
         { """{"name": "unterminated""", "name" },
@@ -113,6 +122,38 @@ public class ExperimentsApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
              "prePeriod": {"start": "2024-02-01", "end": "2024-02-29"}, "experimentWindow": {"start": "2024-03-01", "end": "2024-03-14"}}
             """;
         (await _client.Put("/api/v1/experiments/tv", body)).AssertProblem(HttpStatusCode.BadRequest, "treatedMarkets");
+    }
+
+    [Fact]
+    public async Task A_holdout_campaign_is_registered_with_its_metrics_and_spend_source()
+    {
+        var experiment = TestExperiments.Checkout("registry-holdout") with
+        {
+            Holdout = new HoldoutDefinition("conversion", "revenue", SpendSource.ImpressionsCost, "spring-retargeting"),
+        };
+        var created = await _client.Put("/api/v1/experiments/registry-holdout", """
+            {"name": "Retargeting holdout", "type": "ab", "status": "running",
+             "metrics": [{"name": "revenue", "kind": "mean"}, {"name": "conversion", "kind": "proportion"}],
+             "variants": [{"name": "control", "expectedShare": 0.5}, {"name": "treatment", "expectedShare": 0.5}],
+             "prePeriod": {"start": "2024-02-01", "end": "2024-02-28"}, "experimentWindow": {"start": "2024-03-01", "end": "2024-03-14"},
+             "holdout": {"conversionMetric": "conversion", "revenueMetric": "revenue", "campaignId": "spring-retargeting"}}
+            """);
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var holdout = created.Body!["holdout"]!;
+        Assert.Equal("conversion", holdout["conversionMetric"]!.GetValue<string>());
+        Assert.Equal("revenue", holdout["revenueMetric"]!.GetValue<string>());
+        Assert.Equal("impressionsCost", holdout["spend"]!.GetValue<string>());
+        Assert.Equal("spring-retargeting", holdout["campaignId"]!.GetValue<string>());
+        Assert.Equal(experiment.Holdout, (await _client.Get("/api/v1/experiments/registry-holdout")).Expect(HttpStatusCode.OK)["holdout"]
+            .Deserialize<HoldoutDefinition>(ResultsJson.Options));
+
+        string geo = """
+            {"name": "TV", "type": "geo", "metrics": [{"name": "conversions", "kind": "mean"}], "treatedMarkets": ["berlin"],
+             "prePeriod": {"start": "2024-02-01", "end": "2024-02-29"}, "experimentWindow": {"start": "2024-03-01", "end": "2024-03-14"},
+             "holdout": {"conversionMetric": "conversions"}}
+            """;
+        (await _client.Put("/api/v1/experiments/tv-holdout", geo)).AssertProblem(HttpStatusCode.BadRequest, "holdout.campaignId");
+        Assert.Equal(HttpStatusCode.Created, (await _client.Put("/api/v1/experiments/tv-holdout", geo.Replace("\"conversions\"}}", "\"conversions\", \"campaignId\": \"tv\"}}"))).Status);
     }
 
     public static TheoryData<string> HostileIds => new()

@@ -1,54 +1,46 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Experiments.Api.Tests;
 
 /// <summary>
-/// The Hangfire dashboard at /jobs answers loopback callers only, for every part of it (the page, its
-/// scripts and styles, its JSON polling); anyone else gets 401 and no byte of it. The real-socket
-/// loopback case is in <see cref="KestrelTests"/>.
+/// The Hangfire dashboard at /jobs is for admin keys only, for every part of it (the page, its scripts
+/// and styles, its JSON polling): 401 without a key, 403 for a lower role, and no byte of Hangfire's
+/// page either way. The real-socket case with its assets is in <see cref="KestrelTests"/>.
 /// </summary>
-public class JobsDashboardTests
+public class JobsDashboardTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
-    [Theory]
-    [InlineData("/jobs")]
-    [InlineData("/jobs/recurring")]
-    [InlineData("/jobs/js18525")]
-    [InlineData("/jobs/css18525")]
-    [InlineData("/jobs/stats")]
-    public async Task A_caller_from_another_address_gets_401_for_every_part_of_the_dashboard(string path)
-    {
-        await using var factory = new RemoteAddressFactory(IPAddress.Parse("203.0.113.7"));
-        using var client = factory.CreateClient();
+    public static TheoryData<string> Paths => ["/jobs", "/jobs/recurring", "/jobs/js18525", "/jobs/css18525", "/jobs/stats"];
 
-        using var response = path == "/jobs/stats" ? await client.PostAsync(path, new FormUrlEncodedContent([])) : await client.GetAsync(path);
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Without_a_key_every_part_of_the_dashboard_is_401(string path)
+    {
+        using var client = factory.ClientWith(null);
+
+        using var response = await Send(client, path);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.DoesNotContain("Hangfire", await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task A_request_without_a_remote_address_is_refused_too()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task A_reader_or_analyst_key_gets_403(string path)
     {
-        await using var factory = new ApiFactory();
-        using var client = factory.CreateClient();
+        foreach (string role in new[] { "reader", "analyst" })
+        {
+            using var client = factory.ClientWith(await AccessTests.CreateKey(factory, role));
 
-        using var response = await client.GetAsync("/jobs");
+            using var response = await Send(client, path);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.DoesNotContain("Hangfire", await response.Content.ReadAsStringAsync());
+        }
     }
 
-    [Theory]
-    [InlineData("127.0.0.1")]
-    [InlineData("::1")]
-    [InlineData("::ffff:127.0.0.1")]
-    public async Task A_loopback_caller_gets_the_page(string address)
+    [Fact]
+    public async Task An_admin_key_gets_the_page()
     {
-        await using var factory = new RemoteAddressFactory(IPAddress.Parse(address));
         using var client = factory.CreateClient();
 
         using var response = await client.GetAsync("/jobs");
@@ -57,26 +49,6 @@ public class JobsDashboardTests
         Assert.Contains("Experiments — analysis jobs", await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>The API with every request arriving from <paramref name="remote"/>, as Kestrel would report it.</summary>
-    private sealed class RemoteAddressFactory(IPAddress remote) : ApiFactory
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter>(new RemoteAddress(remote)));
-        }
-    }
-
-    private sealed class RemoteAddress(IPAddress remote) : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((HttpContext context, Func<Task> then) =>
-            {
-                context.Connection.RemoteIpAddress = remote;
-                return then();
-            });
-            next(app);
-        };
-    }
+    private static Task<HttpResponseMessage> Send(HttpClient client, string path) =>
+        path == "/jobs/stats" ? client.PostAsync(path, new FormUrlEncodedContent([])) : client.GetAsync(path);
 }

@@ -49,7 +49,7 @@ public class KestrelTests
     }
 
     [Fact]
-    public async Task TheJobsDashboardServesLoopbackCallersItsPageScriptsAndStyles()
+    public async Task TheJobsDashboardServesAnAdminKeyItsPageScriptsAndStyles()
     {
         await using var service = await ServiceProcess.StartAsync();
         var client = service.Client;
@@ -71,6 +71,26 @@ public class KestrelTests
         Assert.Contains("analyse-running-experiments", await recurring.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task TheFirstStartCreatesAnAdminKeyInAFileOnlyItsOwnerReadsAndNeverLogsIt()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        string file = Path.Combine(service.Folder, "admin-key");
+
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.StartsWith("exp_", service.AdminKey);
+        Assert.True(service.AdminKey.Length >= 47, "256 bits in base64url are 43 characters after the prefix");
+        Assert.Contains($"wrote it to {file}", service.Output);
+        Assert.DoesNotContain(service.AdminKey, service.Output);
+        using var keys = await service.Client.GetAsync("/api/v1/keys");
+        Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
+        Assert.DoesNotContain(service.AdminKey, await keys.Content.ReadAsStringAsync());
+        using var anonymous = new HttpClient { BaseAddress = service.Client.BaseAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/experiments")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/jobs")).StatusCode);
+    }
+
     /// <summary>The service in a process of its own, stopped and its results store deleted on dispose.</summary>
     private sealed class ServiceProcess : IAsyncDisposable
     {
@@ -87,6 +107,10 @@ public class KestrelTests
         }
 
         public HttpClient Client { get; }
+
+        public string AdminKey { get; private set; } = "";
+
+        public string Folder => _folder;
 
         public string DatabaseFile => Path.Combine(_folder, "experiments.db");
 
@@ -131,6 +155,9 @@ public class KestrelTests
                 await service.DisposeAsync();
                 Assert.Fail($"no health answer on {url}; output:\n{service.Output}");
             }
+            // The first start created an admin key and wrote it beside the results store.
+            service.AdminKey = (await File.ReadAllTextAsync(Path.Combine(folder, "admin-key"))).Trim();
+            service.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", service.AdminKey);
             return service;
         }
 

@@ -55,6 +55,27 @@ public sealed class DistributedTests(ClickHouseServer server)
             var cupedTwo = await two.CupedStatisticsAsync(SyntheticLogs.Experiment, ExperimentMetric.Cost, logs.Window, logs.PrePeriod);
             AssertSameSums(cupedOne.Variants, cupedTwo.Variants);
 
+            var convertedOne = await one.CupedStatisticsAsync(SyntheticLogs.Experiment, ExperimentMetric.Converted, logs.Window, logs.PrePeriod);
+            var convertedTwo = await two.CupedStatisticsAsync(SyntheticLogs.Experiment, ExperimentMetric.Converted, logs.Window, logs.PrePeriod);
+            AssertSameSums(convertedOne.Variants, convertedTwo.Variants);
+
+            foreach (var campaign in new[] { null, "c1" })
+            {
+                var spendOne = await one.VariantSpendAsync(SyntheticLogs.Experiment, logs.Window, campaign);
+                var spendTwo = await two.VariantSpendAsync(SyntheticLogs.Experiment, logs.Window, campaign);
+                Assert.Equal(spendOne.Rows, spendTwo.Rows);
+                Assert.Equal(spendOne.Totals.Keys.Order(), spendTwo.Totals.Keys.Order());
+                foreach (var (variant, total) in spendOne.Totals)
+                    Close(total, spendTwo.Totals[variant]);
+            }
+            var geoSpendOne = await one.GeoSpendAsync("c2", new DateOnly(2024, 3, 10), new DateOnly(2024, 3, 16));
+            var geoSpendTwo = await two.GeoSpendAsync("c2", new DateOnly(2024, 3, 10), new DateOnly(2024, 3, 16));
+            Assert.True(geoSpendOne.Rows > 0);
+            Assert.Equal(geoSpendOne.Rows, geoSpendTwo.Rows);
+            Assert.Equal(geoSpendOne.Totals.Keys.Order(), geoSpendTwo.Totals.Keys.Order());
+            foreach (var (geo, total) in geoSpendOne.Totals)
+                Close(total, geoSpendTwo.Totals[geo]);
+
             var ratioOne = await one.RatioStatisticsAsync(SyntheticLogs.Experiment, ExperimentMetric.ConversionValue, ExperimentMetric.Impressions, logs.Window);
             var ratioTwo = await two.RatioStatisticsAsync(SyntheticLogs.Experiment, ExperimentMetric.ConversionValue, ExperimentMetric.Impressions, logs.Window);
             Assert.Equal(ratioOne.Variants.Select(v => v.Name), ratioTwo.Variants.Select(v => v.Name));

@@ -75,6 +75,40 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
         var lift = geo["analysis"]!["liftPercent"]!;
         output.WriteLine($"geo conversions lift {lift["estimate"]}% [{lift["lower"]}, {lift["upper"]}]");
         Assert.InRange(100 * truth.GeoLift, lift["lower"]!.GetValue<double>(), lift["upper"]!.GetValue<double>());
+
+        // A/B holdout: incremental conversions, revenue and iROAS of the campaign among the treatment's users.
+        var conversions = JsonNode.Parse(outcomes[truth.AbExperimentId].Published.Single(p => p.Metric == "conversions").ResultJson)!;
+        var holdout = conversions["holdout"]!["comparisons"]![0]!;
+        var ab = truth.AbHoldout;
+        output.WriteLine($"A/B holdout: {holdout.ToJsonString()}");
+        output.WriteLine($"truth: {ab}");
+        Assert.Equal(ab.TreatedUnits, holdout["treatedUnits"]!.GetValue<long>());
+        Assert.Equal(ab.Spend, holdout["spend"]!.GetValue<double>(), 1e-9 * ab.Spend);
+        AssertCovers(ab.IncrementalConversions, holdout["incrementalConversions"]!, "incremental conversions");
+        AssertCovers(ab.IncrementalRevenue, holdout["incrementalRevenue"]!, "incremental revenue");
+        AssertCovers(ab.Iroas, holdout["iroas"]!, "iROAS");
+        AssertCovers(ab.CostPerIncrementalConversion, holdout["costPerIncrementalConversion"]!, "cost per incremental conversion");
+        AssertCovers(100 * truth.AbLift, holdout["liftPercent"]!, "lift % in conversions");
+        // The converted rate (0/1 per user, CUPED on the pre-period indicator): its relative lift.
+        var converted = JsonNode.Parse(outcomes[truth.AbExperimentId].Published.Single(p => p.Metric == "converted").ResultJson)!;
+        Assert.Equal("proportion", converted["analysis"]!["metric"]!.GetValue<string>());
+        AssertCovers(ab.ConvertedRelativeLift!.Value, converted["analysis"]!["comparisons"]![0]!["relative"]!, "converted rate lift");
+
+        // Geo campaign: incremental conversions and cost per incremental conversion; iROAS from the revenue metric.
+        var geoAnalysis = geo["analysis"]!;
+        var geoRevenue = JsonNode.Parse(outcomes[truth.GeoCampaignId].Published.Single(p => p.Metric == "revenue").ResultJson)!["analysis"]!;
+        output.WriteLine($"geo: incremental {geoAnalysis["incremental"]!.ToJsonString()}, cost per incremental {geoAnalysis["costPerIncremental"]?.ToJsonString()} ({geoAnalysis["incrementalityUnavailableReason"]}), iROAS {geoRevenue["iroas"]!.ToJsonString()}; truth {truth.GeoHoldout}");
+        Assert.Equal(truth.GeoHoldout.Spend, geoAnalysis["totalSpend"]!.GetValue<double>(), 1e-6);
+        AssertCovers(truth.GeoHoldout.IncrementalConversions, geoAnalysis["incremental"]!, "geo incremental conversions");
+        AssertCovers(truth.GeoHoldout.Iroas, geoRevenue["iroas"]!, "geo iROAS");
+        AssertCovers(truth.GeoHoldout.CostPerIncrementalConversion, geoAnalysis["costPerIncremental"]!, "geo cost per incremental conversion");
+    }
+
+    private void AssertCovers(double truth, JsonNode interval, string what)
+    {
+        double lower = interval["lower"]!.GetValue<double>(), upper = interval["upper"]!.GetValue<double>();
+        output.WriteLine($"{what}: {interval["estimate"]} [{lower}, {upper}], truth {truth}");
+        Assert.True(lower <= truth && truth <= upper, $"{what}: truth {truth} outside [{lower}, {upper}]");
     }
 
     [Fact]
@@ -125,6 +159,76 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
     }
 
     [Fact]
+    public async Task AProportionOnANameThatIsNotZeroOneFailsTheContractNamingTheMetric()
+    {
+        var scale = DemoScale.Demo with { Users = 200, PreDays = 8, ExperimentDays = 2 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("proportion");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiment = DemoExperiments.For(scale, generator.Truth)[0] with
+        {
+            Metrics = [new MetricDefinition("conversions", Engine.AbTesting.MetricKind.Proportion), new MetricDefinition("revenue", Engine.AbTesting.MetricKind.Mean)],
+            Guardrails = [],
+        };
+        await store.SaveExperimentAsync(experiment);
+        var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+        var outcome = await service.ExecuteAsync(run.Id);
+        output.WriteLine(outcome.Reason);
+        Assert.Equal(AnalysisOutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("'conversions'", outcome.Reason);
+        Assert.Contains("converted, clicked", outcome.Reason);
+        Assert.Equal(RunStage.ContractCheck, (await store.GetRunAsync(run.Id))!.Stage);
+        Assert.Empty(await store.ListResultsAsync(experiment.Id));
+    }
+
+    /// <summary>
+    /// A geo campaign whose id has no rows in geo_spend still publishes its lift, without iROAS or cost per incremental
+    /// conversion, and says why; an A/B holdout whose campaign has no impressions publishes incremental conversions and
+    /// says why the cost figures are missing. The clicked rate (0/1 per user) works end to end as a proportion.
+    /// </summary>
+    [Fact]
+    public async Task CampaignsWithoutSpendPublishLiftAndSayWhyTheCostFiguresAreMissing()
+    {
+        var scale = DemoScale.Demo with { Users = 3000, PreDays = 14, ExperimentDays = 7 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("nospend");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        var (store, service) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var experiments = DemoExperiments.For(scale, generator.Truth);
+        var geo = experiments[2] with { Holdout = experiments[2].Holdout! with { CampaignId = "never-ran" } };
+        var ab = experiments[0] with
+        {
+            Metrics = [.. experiments[0].Metrics, new MetricDefinition("clicked", Engine.AbTesting.MetricKind.Proportion, Cuped: true)],
+            Holdout = experiments[0].Holdout! with { CampaignId = "never-ran" },
+        };
+        foreach (var experiment in new[] { geo, ab })
+            await store.SaveExperimentAsync(experiment);
+
+        var geoOutcome = await service.ExecuteAsync((await service.CreateRunAsync(geo.Id, new AnalysisParameters("test"))).Id);
+        Assert.Equal(AnalysisOutcomeKind.Succeeded, geoOutcome.Kind);
+        var conversions = JsonNode.Parse(geoOutcome.Published.Single(p => p.Metric == "conversions").ResultJson)!["analysis"]!;
+        output.WriteLine($"geo: lift {conversions["liftPercent"]?.ToJsonString()}; {conversions["incrementalityUnavailableReason"]}");
+        Assert.NotNull(conversions["liftPercent"]);
+        Assert.Null(conversions["iroas"]);
+        Assert.Null(conversions["costPerIncremental"]);
+        Assert.Contains("'never-ran' has no rows in geo_spend", conversions["incrementalityUnavailableReason"]!.GetValue<string>());
+
+        var abOutcome = await service.ExecuteAsync((await service.CreateRunAsync(ab.Id, new AnalysisParameters("test"))).Id);
+        Assert.Equal(AnalysisOutcomeKind.Succeeded, abOutcome.Kind);
+        var holdout = JsonNode.Parse(abOutcome.Published.Single(p => p.Metric == "conversions").ResultJson)!["holdout"]!["comparisons"]![0]!;
+        output.WriteLine($"A/B: {holdout.ToJsonString()}");
+        Assert.Equal(0, holdout["spend"]!.GetValue<double>());
+        Assert.NotNull(holdout["incrementalConversions"]);
+        Assert.Null(holdout["iroas"]);
+        Assert.Contains("no spend", holdout["iroasUnavailableReason"]!.GetValue<string>());
+        Assert.Contains("no spend", holdout["costPerIncrementalConversionUnavailableReason"]!.GetValue<string>());
+        var clicked = JsonNode.Parse(abOutcome.Published.Single(p => p.Metric == "clicked").ResultJson)!["analysis"]!;
+        Assert.Equal("proportion", clicked["metric"]!.GetValue<string>());
+        Assert.InRange(clicked["variants"]![0]!["mean"]!.GetValue<double>(), 0.01, 0.99);
+    }
+
+    [Fact]
     public async Task AnUnknownMetricFailsTheContract()
     {
         var scale = DemoScale.Demo with { Users = 200, PreDays = 8, ExperimentDays = 2 };
@@ -136,6 +240,7 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
         {
             Metrics = [new MetricDefinition("dwell_time", Engine.AbTesting.MetricKind.Mean)],
             Guardrails = [],
+            Holdout = null,
         };
         await store.SaveExperimentAsync(experiment);
         var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));

@@ -20,6 +20,8 @@ public sealed class PushdownTests(ClickHouseServer server)
     [InlineData(ExperimentMetric.Cost, ExperimentMetric.Cost)]
     [InlineData(ExperimentMetric.Clicks, ExperimentMetric.Impressions)]
     [InlineData(ExperimentMetric.ConversionValue, ExperimentMetric.ConversionValue)]
+    [InlineData(ExperimentMetric.Converted, ExperimentMetric.Converted)]
+    [InlineData(ExperimentMetric.Clicked, ExperimentMetric.Clicked)]
     public async Task Cuped_statistics_equal_the_engines_statistics_of_the_raw_rows(ExperimentMetric metric, ExperimentMetric covariate)
     {
         var logs = Logs.Value;
@@ -73,6 +75,27 @@ public sealed class PushdownTests(ClickHouseServer server)
             AssertClose(e.Statistics.SumDenominator2, a.Statistics.SumDenominator2, $"{e.Name} Σb²");
             AssertClose(e.Statistics.SumNumeratorDenominator, a.Statistics.SumNumeratorDenominator, $"{e.Name} Σab");
         }
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("c1")]
+    public async Task Variant_spend_equals_the_cost_of_the_units_impressions_after_exposure(string? campaign)
+    {
+        var logs = Logs.Value;
+        await using var db = await SeededDatabaseAsync("spend");
+
+        var pushed = await new ExperimentStatisticsQueries(db.Client).VariantSpendAsync(SyntheticLogs.Experiment, logs.Window, campaign);
+
+        var expected = logs.Units().GroupBy(u => u.Variant).ToDictionary(g => g.Key, g => g.Sum(u => logs.Impressions
+            .Where(i => i.UserId == u.User && i.EventTime >= Later(u.ExposedAt, logs.Window.Start) && i.EventTime < logs.Window.End
+                && (campaign is null || i.CampaignId == campaign))
+            .Sum(i => i.Cost)));
+        Assert.True(expected.Values.All(v => v > 0));
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), pushed.Totals.Keys.Order(StringComparer.Ordinal));
+        foreach (var (variant, spend) in expected)
+            AssertClose(spend, pushed.Totals[variant], $"{variant} spend");
+        Assert.True(pushed.Rows > 0);
     }
 
     [Fact]

@@ -132,6 +132,8 @@ public sealed class SyntheticLogs
             ExperimentMetric.Cost => impressions.Sum(e => e.Cost),
             ExperimentMetric.Conversions => conversions.Count(),
             ExperimentMetric.ConversionValue => conversions.Sum(e => e.Value),
+            ExperimentMetric.Converted => conversions.Any() ? 1 : 0,
+            ExperimentMetric.Clicked => impressions.Any(e => e.Clicks > 0) ? 1 : 0,
             _ => throw new ArgumentOutOfRangeException(nameof(metric)),
         };
     }

@@ -68,6 +68,7 @@ public static class PipelineBenchmark
         {
             Metrics = [new MetricDefinition("clicks", MetricKind.Mean, Cuped: true)],
             Guardrails = [],
+            Holdout = null, // the same one-metric analysis as before the demo became a holdout campaign
         };
         await store.SaveExperimentAsync(experiment);
         var total = Stopwatch.StartNew();

@@ -55,6 +55,39 @@ public class GeoExperimentTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Cost per incremental outcome is spend / incremental with the image of the incremental outcome's interval
+    /// when that interval lies above zero (the walkthrough's iid interval), and unavailable with a reason when it
+    /// reaches zero (at GeoLift's α = 0.1), when spend is zero, or when no spend is given.
+    /// </summary>
+    [Fact]
+    public void CostPerIncrementalOutcomeIsTheImageOfTheIncrementalIntervalOrUnavailableWithAReason()
+    {
+        // At α = 0.5 the walkthrough's interval lies above zero.
+        var narrow = GeoExperiment.Analyze(GeoLiftTest, Walkthrough with { PointwiseIntervals = false, Alpha = 0.5 });
+        output.WriteLine($"α = 0.5: incremental {narrow.Incremental}; cost per incremental {narrow.CostPerIncremental}");
+        Assert.True(narrow.Incremental.Lower > 0);
+        Assert.Equal(65000 / narrow.Incremental.Estimate, narrow.CostPerIncremental!.Estimate, 1e-12);
+        Assert.Equal(65000 / narrow.Incremental.Upper, narrow.CostPerIncremental.Lower, 1e-12);
+        Assert.Equal(65000 / narrow.Incremental.Lower, narrow.CostPerIncremental.Upper, 1e-12);
+        Assert.Null(narrow.IncrementalityUnavailableReason);
+        var blocks = GeoExperiment.Analyze(GeoLiftTest, Walkthrough with { PointwiseIntervals = false });
+        output.WriteLine($"moving blocks: incremental {blocks.Incremental}; cost per incremental {blocks.CostPerIncremental}; {blocks.IncrementalityUnavailableReason}");
+        Assert.True(blocks.Incremental.Lower <= 0);
+        Assert.Null(blocks.CostPerIncremental);
+        Assert.NotNull(blocks.Iroas);
+        Assert.Contains("reaches zero", blocks.IncrementalityUnavailableReason);
+
+        var zero = GeoExperiment.Analyze(GeoLiftTest, Walkthrough with { PointwiseIntervals = false, Spend = new Dictionary<string, double> { ["chicago"] = 0, ["portland"] = 0 } });
+        Assert.Null(zero.Iroas);
+        Assert.Null(zero.CostPerIncremental);
+        Assert.Contains("zero", zero.IncrementalityUnavailableReason);
+        var none = GeoExperiment.Analyze(GeoLiftTest, Walkthrough with { PointwiseIntervals = false, Spend = null });
+        Assert.Null(none.Iroas);
+        Assert.Contains("No spend", none.IncrementalityUnavailableReason);
+        Assert.NotNull(none.LiftPercent);
+    }
+
+    /// <summary>
     /// GeoLift(model = "best") picks augsynth's Ridge model on this data: lift 5.5%, incremental 4704, ATT 156.805,
     /// L2 903.525 (scaled 0.1626), p 0.01. λ is chosen by the same cross-validation as augsynth, so the figures are
     /// matched to their print precision (±0.01 for ATT and L2, ±1 for the integer incremental, ±1e-4 scaled).
@@ -160,5 +193,6 @@ public class GeoExperimentTests(ITestOutputHelper output)
         Assert.Equal("alpha", Throws(Walkthrough with { Alpha = 0 }).Field);
         Assert.Equal("alpha", Throws(Walkthrough with { Alpha = 0.005 }).Field);
         Assert.Equal("spend[portland]", Throws(Walkthrough with { Spend = new Dictionary<string, double> { ["chicago"] = 1 } }).Field);
+        Assert.Equal("spend", Throws(Walkthrough with { Spend = new Dictionary<string, double> { ["chicago"] = -5, ["portland"] = 1 } }).Field);
     }
 }
