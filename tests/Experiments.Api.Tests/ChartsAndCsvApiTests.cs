@@ -309,6 +309,15 @@ public class ChartsAndCsvApiTests(FixedDataApiFactory factory) : IClassFixture<F
         Assert.Equal(Chart.Width * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
         Assert.Equal(Chart.DefaultHeight * Chart.PngScale, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         Assert.True(png.Length > 20_000, $"only {png.Length} bytes");
+        // The title was drawn: dark pixels in the band above the data area, as many as a line of text makes.
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        Assert.Equal(Chart.Width * Chart.PngScale, bitmap.Width);
+        int dark = 0;
+        for (int y = 0; y < 30 * Chart.PngScale; y++)
+            for (int x = 0; x < bitmap.Width; x++)
+                if (bitmap.GetPixel(x, y) is var p && p.Red < 120 && p.Green < 120 && p.Blue < 120)
+                    dark++;
+        Assert.True(dark > 1500, $"only {dark} dark pixels in the title band");
     }
 
     private async Task<(byte[] Bytes, string? ContentType)> Fetch(string path)
