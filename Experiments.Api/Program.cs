@@ -1,4 +1,5 @@
 using Experiments.Api.Access;
+using Experiments.Api.Charts;
 using Experiments.Api.Experiments;
 using Experiments.Api.Operations;
 using Prometheus;
@@ -46,6 +47,7 @@ app.MapStatistics();
 app.MapExperiments();
 app.MapRuns();
 app.MapPublishedResults();
+app.MapCharts();
 app.MapAccess();
 app.MapJobsDashboard();
 

@@ -1,4 +1,5 @@
 using Experiments.Api.Access;
+using Experiments.Api.Csv;
 using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
 using Experiments.Jobs.Analysis;
@@ -25,7 +26,10 @@ public static class RunsApi
             .WithSummary("Queue an analysis of an experiment")
             .WithDescription("202 with the queued run and its Location. The optional body {\"window\": {\"start\", \"end\"}} picks the days; by default the experiment's first day to yesterday (UTC), at most its end plus the conversion window. 409 while another run of the experiment is queued, running or deferred, or before it has a complete day of data.");
         group.MapGet("/experiments/{id}/runs", ListRuns)
-            .WithSummary("An experiment's runs, newest first");
+            .AllowOnly("format")
+            .ProducesJsonOrCsv<RunListResponse>()
+            .WithSummary("An experiment's runs, newest first")
+            .WithDescription("With Accept: text/csv or ?format=csv, the run history as CSV: one row per run (status, stage, reason, data window, rows and bytes read, engine version, stage milliseconds, attempts, times in ISO 8601 UTC).");
         group.MapGet("/runs/{runId}", GetRun)
             .WithSummary("One run: status, stage, data window, parameters, rows and bytes read, engine version, stage durations, attempts, reason");
         return app;
@@ -71,15 +75,20 @@ public static class RunsApi
         return TypedResults.Accepted(RunResponse.Location(run.Id), RunResponse.From(run));
     }
 
-    internal static async Task<Results<Ok<RunListResponse>, NotFoundProblem, ValidationProblem>> ListRuns(
-        string id, ResultsStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<RunListResponse>, CsvResult, NotFoundProblem, ValidationProblem>> ListRuns(
+        string id, string? format, HttpRequest request, ResultsStore store, CancellationToken cancellationToken)
     {
         if (ExperimentIds.Malformed(id) is { } malformed)
             return malformed;
+        bool csv = CsvTable.Requested(request, format, out var badFormat);
+        if (badFormat is not null)
+            return badFormat;
         if (await store.GetExperimentAsync(id, cancellationToken) is null)
             return ExperimentIds.Unknown(id);
         var runs = await store.ListRunsAsync(id, cancellationToken);
-        return TypedResults.Ok(new RunListResponse(id, runs.Select(RunResponse.From).ToList()));
+        return csv
+            ? new CsvResult(CsvTable.Write(RunTables.Build(runs)))
+            : TypedResults.Ok(new RunListResponse(id, runs.Select(RunResponse.From).ToList()));
     }
 
     internal static async Task<Results<Ok<RunResponse>, NotFoundProblem, ValidationProblem>> GetRun(

@@ -44,6 +44,8 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
         [("GET", "/api/v1/runs/{runId}")] = "reader",
         [("GET", "/api/v1/experiments/{id}/results/")] = "reader",
         [("GET", "/api/v1/experiments/{id}/results/history")] = "reader",
+        [("GET", "/api/v1/experiments/{id}/charts/{chart}.{format}")] = "reader",
+        [("POST", "/api/v1/stats/power/curve.{format}")] = "reader",
         [("POST", "/api/v1/keys/")] = "admin",
         [("GET", "/api/v1/keys/")] = "admin",
         [("DELETE", "/api/v1/keys/{keyId}")] = "admin",
@@ -68,7 +70,8 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
         {
             string? needed = Required[(method, route)];
             string path = route.Replace("{id}", "matrix-nothing").Replace("{runId}", Guid.NewGuid().ToString())
-                .Replace("{keyId}", Guid.NewGuid().ToString()).Replace("{documentName}", "v1").Replace("{documentName?}", "v1");
+                .Replace("{keyId}", Guid.NewGuid().ToString()).Replace("{documentName}", "v1").Replace("{documentName?}", "v1")
+                .Replace("{chart}", "lift").Replace("{format}", "png");
             foreach (var (who, key) in keys)
             {
                 using var client = factory.ClientWith(key);
