@@ -47,6 +47,11 @@ else
   echo "PostgreSQL did not start; see $results/postgres.log"
 fi
 
+# The example notebook's test runs it with Debian's jupyter-nbconvert; install it (and pandas, requests) when missing.
+if ! scripts/notebook-deps.sh 2>"$results/notebook-deps.log"; then
+  echo "The notebook's packages could not be installed; see $results/notebook-deps.log"
+fi
+
 # One project at a time, each writing its own TRX report (named after the project).
 test_rc=0
 for project in tests/*/*.Tests.csproj; do
