@@ -1,3 +1,4 @@
+using Experiments.Api.Decisions;
 using Experiments.Api.Experiments;
 using Experiments.Api.Infrastructure;
 using Experiments.Api.PublishedResults;
@@ -18,6 +19,7 @@ builder.Services.AddOpenApi();
 // server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
 builder.Services.AddExperimentsJobs(builder.Configuration, runServer: builder.Configuration.GetValue("Jobs:RunServer", true));
+builder.Services.AddDecisions();
 
 var app = builder.Build();
 
@@ -30,6 +32,7 @@ app.MapStatistics();
 app.MapExperiments();
 app.MapRuns();
 app.MapPublishedResults();
+app.MapDecisions();
 app.MapJobsDashboard();
 
 if (!await HostStart.TryStartAsync(app, "service"))

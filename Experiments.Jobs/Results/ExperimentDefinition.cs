@@ -306,8 +306,9 @@ public sealed record ExperimentDefinition
                 throw new ExperimentDefinitionException("targetIroas", "A target iROAS belongs to geo experiments; an A/B experiment states targetMde.");
             if (TargetMde is { } mde && !(mde > 0 && mde <= 10))
                 throw new ExperimentDefinitionException("targetMde", $"The target MDE is a relative lift in (0, 10] (0.02 = 2%; got {mde}).");
-            if (PlannedDurationDays is { } days && days is < 1 or > 365)
-                throw new ExperimentDefinitionException("plannedDurationDays", $"The planned duration must be 1 to 365 days (got {days}).");
+            if (PlannedDurationDays is { } days && (days < 1 || days > ExperimentWindow.DayCount))
+                throw new ExperimentDefinitionException("plannedDurationDays",
+                    $"The planned duration must be 1 to {ExperimentWindow.DayCount} days, the experiment window's length (got {days}): no data comes after the window.");
         }
         else
         {
