@@ -30,6 +30,7 @@ public static class DecisionsApi
         var group = app.MapGroup("/api/v1/decisions").WithTags("Decisions");
         group.MapGet("/{experimentId}", GetDecision)
             .AllowOnly()
+            .Produces(StatusCodes.Status304NotModified)
             .WithSummary("Ship, keep running, stop or investigate: one experiment")
             .WithDescription("From published results only. Carries a strong ETag and Cache-Control: private, max-age; If-None-Match with the ETag gives a 304.");
         group.MapPost("/", PostDecisions)

@@ -86,10 +86,19 @@ public class DecisionsApiTests(FixedDataApiFactory factory) : IClassFixture<Fixe
         (await _client.Put("/api/v1/experiments/batch-a", TestExperiments.Json(TestExperiments.Checkout("batch-a") with { Status = ExperimentStatus.Draft }))).Expect(HttpStatusCode.Created);
         (await _client.Put("/api/v1/experiments/batch-b", TestExperiments.Json(TestExperiments.Checkout("batch-b")))).Expect(HttpStatusCode.Created);
 
-        var reply = await Post("""{"experimentIds": ["batch-b", "batch-unknown", "batch-a"]}""");
+        // Started today: no complete day yet, so nothing is missing.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        (await _client.Put("/api/v1/experiments/batch-young", TestExperiments.Json(TestExperiments.Checkout("batch-young") with
+        {
+            PrePeriod = new DateRange(today.AddDays(-28), today.AddDays(-1)),
+            ExperimentWindow = new DateRange(today, today.AddDays(13)),
+        }))).Expect(HttpStatusCode.Created);
+
+        var reply = await Post("""{"experimentIds": ["batch-b", "batch-unknown", "batch-a", "batch-young"]}""");
         Assert.Equal(HttpStatusCode.OK, reply.Status);
-        Assert.Equal(["batch-b", "batch-a"], reply.Body!["decisions"]!.AsArray().Select(d => d!["experimentId"]!.GetValue<string>()));
-        Assert.Equal(["investigate", "investigate"], reply.Body["decisions"]!.AsArray().Select(d => d!["decision"]!.GetValue<string>()));
+        Assert.Equal(["batch-b", "batch-a", "batch-young"], reply.Body!["decisions"]!.AsArray().Select(d => d!["experimentId"]!.GetValue<string>()));
+        Assert.Equal(["investigate", "investigate", "keep_running"], reply.Body["decisions"]!.AsArray().Select(d => d!["decision"]!.GetValue<string>()));
+        Assert.StartsWith("no_results_yet:", reply.Body["decisions"]![2]!["reasons"]![0]!.GetValue<string>());
         Assert.StartsWith("not_started:", reply.Body["decisions"]![1]!["reasons"]![0]!.GetValue<string>());
         Assert.Equal(["batch-unknown"], reply.Body["notFound"]!.AsArray().Select(d => d!.GetValue<string>()));
         Assert.NotNull(reply.ETag);
