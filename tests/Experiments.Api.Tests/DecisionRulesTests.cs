@@ -328,6 +328,40 @@ public class DecisionRulesTests
         Assert.False((guardrail with { Harm = GuardrailHarm.Increase }).IsHarmedBy(0.02, 0.05));
     }
 
+    [Fact]
+    public void Results_the_engine_publishes_with_CUPED_and_ratios_read_back_for_the_rules()
+    {
+        // Real engine output (not hand-built), serialized as the analysis publishes it: the rules must read
+        // every field back (the store's JSON refuses unknown or malformed members) rather than call it unreadable.
+        var random = new Random(7);
+        double[] Draw(int n, double mean) => Enumerable.Range(0, n).Select(_ => mean + random.NextDouble() * 4).ToArray();
+        var pre = new[] { Draw(400, 5), Draw(400, 5) };
+        var cuped = AbAnalysis.Analyze(
+            [
+                new MeanVariant("control", SufficientStatistics.FromValues(pre[0].Select(x => x + random.NextDouble()).ToArray(), pre[0])),
+                new MeanVariant("treatment", SufficientStatistics.FromValues(pre[1].Select(x => x + 0.3 + random.NextDouble()).ToArray(), pre[1])),
+            ], new AbAnalysisOptions { Cuped = true });
+        var ratio = AbAnalysis.Analyze(
+            [
+                new RatioVariant("control", RatioStatistics.FromValues(Draw(400, 1), Draw(400, 10))),
+                new RatioVariant("treatment", RatioStatistics.FromValues(Draw(400, 1), Draw(400, 10))),
+            ], new AbAnalysisOptions { Metric = MetricKind.Ratio });
+        PublishedResult Published(string metric, AbAnalysisResult analysis) => new("rules-ab", metric, 1, Guid.NewGuid(), true, "engine", new DateRange(Start, Day(28)),
+            ResultsJson.Serialize(new AbMetricResult(metric, analysis, [], new GuardrailVerdict(0.01, [], GuardrailHarm.Decrease))), DateTimeOffset.UnixEpoch);
+
+        var answer = DecisionRules.Decide(Ab(ExperimentStatus.Completed, guardrails: [new GuardrailDefinition("latency", 0.05, GuardrailHarm.Increase)]),
+            [Published("revenue", cuped), Published("conversion", ratio), Published("latency", ratio)], Day(30), Options);
+
+        Assert.DoesNotContain(answer.Reasons, r => r.StartsWith("unreadable_result", StringComparison.Ordinal));
+        Assert.Equal(DecisionKind.Ship, answer.Decision);
+        Assert.Equal(cuped.Comparisons[0].Relative!.Estimate, answer.Primary!.RelativeLift!.Estimate);
+
+        // A result this build cannot read is never guessed at.
+        var garbled = DecisionRules.Decide(Ab(ExperimentStatus.Completed), [Published("revenue", cuped) with { ResultJson = """{"metric":"revenue","surprise":1}""", Version = 4 }], Day(30), Options);
+        Assert.Equal(DecisionKind.Investigate, garbled.Decision);
+        Assert.StartsWith("unreadable_result: version 4 of 'revenue'", garbled.Reasons.Single());
+    }
+
     // ---- geo ---------------------------------------------------------------------------------
 
     private static ExperimentDefinition Geo(double? targetIroas = 2.0, ExperimentStatus status = ExperimentStatus.Running) => new()
