@@ -139,6 +139,18 @@ public class DecisionsApiTests(FixedDataApiFactory factory) : IClassFixture<Fixe
         (await _client.Get("/api/v1/decisions/never-registered?fresh=1")).AssertProblem(HttpStatusCode.BadRequest, "fresh");
     }
 
+    [Fact]
+    public async Task The_OpenAPI_document_declares_the_decision_and_lifecycle_endpoints()
+    {
+        var document = (await _client.Get("/openapi/v1.json")).Expect(HttpStatusCode.OK);
+        var paths = document["paths"]!.AsObject();
+        foreach (var path in new[] { "/api/v1/decisions/{experimentId}", "/api/v1/decisions", "/api/v1/experiments/{id}/start", "/api/v1/experiments/{id}/stop", "/api/v1/experiments/{id}/archive" })
+            Assert.True(paths.ContainsKey(path), path);
+        var get = paths["/api/v1/decisions/{experimentId}"]!["get"]!["responses"]!.AsObject();
+        Assert.True(get.ContainsKey("200") && get.ContainsKey("304") && get.ContainsKey("400") && get.ContainsKey("404"), get.ToJsonString());
+        Assert.Contains("keep_running", document["components"]!["schemas"]!.ToJsonString());
+    }
+
     /// <summary>What the rules say on what the store holds now, as the API would serialize it.</summary>
     private async Task<string> Expected(string id)
     {
