@@ -62,6 +62,15 @@ public class ExperimentLifecycleApiTests(ApiFactory factory) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Concurrent_starts_move_the_experiment_once()
+    {
+        await _client.Put("/api/v1/experiments/life-race", TestExperiments.Json(Draft("life-race")));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _client.Post("/api/v1/experiments/life-race/start")));
+        Assert.Equal(1, replies.Count(r => r.Status == HttpStatusCode.OK));
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => r.AssertProblem(HttpStatusCode.Conflict, "status"));
+    }
+
+    [Fact]
     public async Task Transitions_of_bad_or_unknown_ids_are_400_and_404()
     {
         foreach (var action in new[] { "start", "stop", "archive" })
