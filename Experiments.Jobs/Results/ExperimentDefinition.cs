@@ -282,9 +282,9 @@ public sealed record ExperimentDefinition
 
     private void ValidateDecisionFields(HashSet<string> metricNames)
     {
-        CheckText("owner", Owner, 200);
-        CheckText("hypothesis", Hypothesis, 4000);
-        CheckText("description", Description, 4000);
+        CheckText("owner", Owner, 200, singleLine: true);
+        CheckText("hypothesis", Hypothesis, 4000, singleLine: false);
+        CheckText("description", Description, 4000, singleLine: false);
         if (Tags is null)
             throw new ExperimentDefinitionException("tags", "tags must be a list (empty for none).");
         if (Tags.Count > 20)
@@ -321,7 +321,7 @@ public sealed record ExperimentDefinition
         }
     }
 
-    private static void CheckText(string field, string? value, int maximumLength)
+    private static void CheckText(string field, string? value, int maximumLength, bool singleLine)
     {
         if (value is null)
             return;
@@ -329,8 +329,8 @@ public sealed record ExperimentDefinition
             throw new ExperimentDefinitionException(field, $"{field} is blank; give it or leave it out.");
         if (value.Length > maximumLength)
             throw new ExperimentDefinitionException(field, $"{field} is longer than {maximumLength} characters.");
-        if (value.Any(char.IsControl) && field == "owner")
-            throw new ExperimentDefinitionException(field, "The owner may not contain control characters.");
+        if (singleLine && value.Any(char.IsControl))
+            throw new ExperimentDefinitionException(field, $"{field} is one line of text, without control characters.");
     }
 
     private void ValidateVariants()

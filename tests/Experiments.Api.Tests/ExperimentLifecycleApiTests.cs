@@ -138,6 +138,8 @@ public class ExperimentLifecycleApiTests(ApiFactory factory) : IClassFixture<Api
         { Valid(d => d["tags"] = new JsonArray((JsonNode?)null)), "tags[0]" },
         { Valid(d => d["owner"] = " "), "owner" },
         { Valid(d => d["owner"] = new string('o', 201)), "owner" },
+        { Valid(d => d["owner"] = "growth\nteam"), "owner" },
+        { Valid(d => d["description"] = ""), "description" },
         { Valid(d => d["guardrails"]![0]!["harm"] = "sideways"), "guardrails[0].harm" },
         { Valid(d => d["guardrails"]![0]!["maximumRelativeDrop"] = 1.0), "guardrails[0].maximumRelativeDrop" },
         { Valid(d => d["guardrails"] = new JsonArray(JsonNode.Parse("""{"metric":"conversion","maximumRelativeDrop":0.01}"""), JsonNode.Parse("""{"metric":"conversion","maximumRelativeDrop":0.02}"""))), "guardrails[1].metric" },
