@@ -161,7 +161,8 @@ public static class DecisionRules
         int plannedDays = e.EffectivePlannedDurationDays;
         if (!plannedPassed)
         {
-            int daysLeft = daysToTarget ?? plannedDays - dataDays;
+            // Without a sequential test nothing is decided before the planned duration, whatever the precision.
+            int daysLeft = test == DecisionTest.None ? plannedDays - dataDays : daysToTarget ?? plannedDays - dataDays;
             string why = test == DecisionTest.None
                 ? $"no_sequential_test: '{primary.Metric}' has no sequential path (a ratio metric, or too little data), so nothing is decided before the planned {plannedDays} days ({dataDays} so far)."
                 : $"not_significant_yet: {comparisons[best].Variant} moves '{primary.Metric}' by {Lift(comparisons[best])} (sequential p = {P(pValues[best])}) after {dataDays} of {plannedDays} planned days; "

@@ -284,13 +284,15 @@ public class DecisionRulesTests
     [Fact]
     public void A_ratio_primary_without_a_sequential_path_waits_for_the_planned_duration()
     {
-        var results = Results(Day(7), [new Arm("treatment", 0.05, 0.01, 1e-6)]);
-        results[0] = AbResult("revenue", Day(7), [new Arm("treatment", 0.05, 0.01, 1e-6)], sequentialPath: false);
+        // Precise enough for the target MDE already (SE 0.5%), and fixed-horizon significant: still 7 planned days to wait.
+        var results = Results(Day(7), [new Arm("treatment", 0.05, 0.005, 1e-6)]);
+        results[0] = AbResult("revenue", Day(7), [new Arm("treatment", 0.05, 0.005, 1e-6)], sequentialPath: false);
         var answer = Decide(Ab(), results, 7);
         Assert.Equal(DecisionKind.KeepRunning, answer.Decision);
         Assert.Equal(DecisionTest.None, answer.Primary!.Test);
         Assert.Null(answer.Primary.PValue);
         Assert.StartsWith("no_sequential_test:", answer.Reasons.Single());
+        Assert.Equal(7, answer.EstimatedDaysLeft);
     }
 
     [Fact]
