@@ -1,5 +1,6 @@
 using Experiments.Api.Access;
 using Experiments.Api.Charts;
+using Experiments.Api.Decisions;
 using Experiments.Api.Experiments;
 using Experiments.Api.Operations;
 using Prometheus;
@@ -27,6 +28,7 @@ builder.Services.AddOperations();
 // server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
 builder.Services.AddExperimentsJobs(builder.Configuration, runServer: builder.Configuration.GetValue("Jobs:RunServer", true));
+builder.Services.AddDecisions();
 
 var app = builder.Build();
 
@@ -49,6 +51,7 @@ app.MapRuns();
 app.MapPublishedResults();
 app.MapCharts();
 app.MapAccess();
+app.MapDecisions();
 app.MapJobsDashboard();
 
 if (!await HostStart.TryStartAsync(app, "service"))

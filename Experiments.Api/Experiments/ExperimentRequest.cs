@@ -22,6 +22,14 @@ namespace Experiments.Api.Experiments;
 /// <param name="Status"><c>draft</c> (default), <c>running</c>, <c>completed</c> or <c>archived</c>.</param>
 /// <param name="Alpha">Two-sided error rate of the published intervals (default 0.05).</param>
 /// <param name="Holdout">Optional: marks a holdout campaign whose incrementality and spend are reported.</param>
+/// <param name="Owner">Who answers for the experiment (a person or team).</param>
+/// <param name="Hypothesis">What is expected to happen, and why.</param>
+/// <param name="Description">A description for people.</param>
+/// <param name="Tags">Labels to filter by: lower-case letters, digits, '-', '_', '.', ':'; at most 20.</param>
+/// <param name="PrimaryMetric">The metric decisions are taken on (default: the first metric).</param>
+/// <param name="TargetMde">A/B: the smallest relative lift worth detecting (0.02 = 2%).</param>
+/// <param name="PlannedDurationDays">A/B: planned days from the window's start (default: the window's length).</param>
+/// <param name="TargetIroas">Geo: the iROAS the campaign must reach.</param>
 public sealed record ExperimentRequest(
     string? Id,
     string? Name,
@@ -36,7 +44,15 @@ public sealed record ExperimentRequest(
     IReadOnlyList<GuardrailRequest?>? Guardrails,
     ExperimentStatus? Status,
     double? Alpha,
-    HoldoutRequest? Holdout = null)
+    HoldoutRequest? Holdout = null,
+    string? Owner = null,
+    string? Hypothesis = null,
+    string? Description = null,
+    IReadOnlyList<string?>? Tags = null,
+    string? PrimaryMetric = null,
+    double? TargetMde = null,
+    int? PlannedDurationDays = null,
+    double? TargetIroas = null)
 {
     /// <summary>
     /// The definition this request describes under <paramref name="pathId"/>, checked by
@@ -63,6 +79,14 @@ public sealed record ExperimentRequest(
             Status = Status ?? ExperimentStatus.Draft,
             Alpha = Alpha ?? 0.05,
             Holdout = Holdout?.ToDefinition(Type ?? ExperimentType.Ab),
+            Owner = Owner,
+            Hypothesis = Hypothesis,
+            Description = Description,
+            Tags = Tags?.Select((tag, i) => tag ?? throw Missing($"tags[{i}]", "a tag")).ToList() ?? [],
+            PrimaryMetric = PrimaryMetric,
+            TargetMde = TargetMde,
+            PlannedDurationDays = PlannedDurationDays,
+            TargetIroas = TargetIroas,
         };
         definition.Validate();
         return definition;
@@ -91,13 +115,15 @@ public sealed record VariantRequest(string? Name, double? ExpectedShare)
         ExpectedShare ?? throw ExperimentRequest.Missing($"variants[{index}].expectedShare", "the share of units it should receive, in (0, 1)"));
 }
 
-/// <summary>A guardrail: a metric that must not drop by more than a relative amount.</summary>
+/// <summary>A guardrail: a metric that must not move in the harmful direction by more than a relative amount.</summary>
 /// <param name="Metric">One of the experiment's metrics.</param>
-/// <param name="MaximumRelativeDrop">The largest acceptable relative drop, in [0, 1).</param>
-public sealed record GuardrailRequest(string? Metric, double? MaximumRelativeDrop)
+/// <param name="MaximumRelativeDrop">The tolerated relative change in the harmful direction, in [0, 1) (a drop for <c>decrease</c>, a rise for <c>increase</c>).</param>
+/// <param name="Harm"><c>decrease</c> (default) when less is worse, <c>increase</c> when more is worse (latency, errors).</param>
+public sealed record GuardrailRequest(string? Metric, double? MaximumRelativeDrop, GuardrailHarm? Harm = null)
 {
     internal GuardrailDefinition ToDefinition(int index) => new(Metric!,
-        MaximumRelativeDrop ?? throw ExperimentRequest.Missing($"guardrails[{index}].maximumRelativeDrop", "the largest acceptable relative drop, in [0, 1)"));
+        MaximumRelativeDrop ?? throw ExperimentRequest.Missing($"guardrails[{index}].maximumRelativeDrop", "the tolerated relative change in the harmful direction, in [0, 1)"),
+        Harm ?? GuardrailHarm.Decrease);
 }
 
 /// <summary>A holdout campaign: which metrics are conversions and revenue, and where spend is read.</summary>

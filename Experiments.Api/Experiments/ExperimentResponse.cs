@@ -20,6 +20,14 @@ namespace Experiments.Api.Experiments;
 /// <param name="Status"><c>draft</c>, <c>running</c>, <c>completed</c> or <c>archived</c>.</param>
 /// <param name="Alpha">Two-sided error rate of the published intervals.</param>
 /// <param name="Holdout">The holdout campaign's metrics and spend source, or null.</param>
+/// <param name="Owner">Who answers for the experiment.</param>
+/// <param name="Hypothesis">What is expected to happen, and why.</param>
+/// <param name="Description">A description for people.</param>
+/// <param name="Tags">Labels to filter by.</param>
+/// <param name="PrimaryMetric">The metric decisions are taken on; null means the first metric.</param>
+/// <param name="TargetMde">A/B: the smallest relative lift worth detecting.</param>
+/// <param name="PlannedDurationDays">A/B: planned days; null means the experiment window's length.</param>
+/// <param name="TargetIroas">Geo: the iROAS the campaign must reach.</param>
 public sealed record ExperimentResponse(
     string Id,
     string Name,
@@ -34,12 +42,22 @@ public sealed record ExperimentResponse(
     IReadOnlyList<GuardrailDefinition> Guardrails,
     ExperimentStatus Status,
     double Alpha,
-    HoldoutDefinition? Holdout)
+    HoldoutDefinition? Holdout,
+    string? Owner,
+    string? Hypothesis,
+    string? Description,
+    IReadOnlyList<string> Tags,
+    string? PrimaryMetric,
+    double? TargetMde,
+    int? PlannedDurationDays,
+    double? TargetIroas)
 {
     internal static ExperimentResponse From(ExperimentDefinition e) => new(e.Id, e.Name, e.Type, e.Metrics, e.Variants, e.Control,
-        e.PrePeriod, e.ExperimentWindow, e.ConversionWindowDays, e.TreatedMarkets, e.Guardrails, e.Status, e.Alpha, e.Holdout);
+        e.PrePeriod, e.ExperimentWindow, e.ConversionWindowDays, e.TreatedMarkets, e.Guardrails, e.Status, e.Alpha, e.Holdout,
+        e.Owner, e.Hypothesis, e.Description, e.Tags, e.PrimaryMetric, e.TargetMde, e.PlannedDurationDays, e.TargetIroas);
 }
 
-/// <summary>Registered experiments, by id.</summary>
-/// <param name="Experiments">The experiments.</param>
-public sealed record ExperimentListResponse(IReadOnlyList<ExperimentResponse> Experiments);
+/// <summary>A page of registered experiments, by id.</summary>
+/// <param name="Experiments">The experiments on this page.</param>
+/// <param name="NextCursor">Pass it as <c>cursor</c> (with the same filters) for the next page; null on the last page.</param>
+public sealed record ExperimentListResponse(IReadOnlyList<ExperimentResponse> Experiments, string? NextCursor = null);

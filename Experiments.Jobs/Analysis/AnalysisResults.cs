@@ -59,10 +59,11 @@ public sealed record SequentialDay(DateOnly Day, IReadOnlyList<SequentialCompari
 /// <param name="Absolute">Its absolute lift with confidence sequence and always-valid p-value.</param>
 public sealed record SequentialComparison(string Variant, EffectEstimate Absolute);
 
-/// <summary>A guardrail metric's verdict per treatment.</summary>
-/// <param name="MaximumRelativeDrop">The acceptable drop.</param>
-/// <param name="BreachedBy">Treatments whose relative lift's interval lies entirely below −drop.</param>
-public sealed record GuardrailVerdict(double MaximumRelativeDrop, IReadOnlyList<string> BreachedBy);
+/// <summary>A guardrail metric's verdict per treatment (see <see cref="Results.GuardrailDefinition.IsHarmedBy"/>).</summary>
+/// <param name="MaximumRelativeDrop">The tolerated relative change in the harmful direction.</param>
+/// <param name="BreachedBy">Treatments whose relative lift's interval lies entirely beyond it: below −tolerance for a decrease, above +tolerance for an increase.</param>
+/// <param name="Harm">The direction that harms; results published before it existed were all <c>decrease</c>.</param>
+public sealed record GuardrailVerdict(double MaximumRelativeDrop, IReadOnlyList<string> BreachedBy, Results.GuardrailHarm Harm = Results.GuardrailHarm.Decrease);
 
 /// <summary>A geo metric's published result.</summary>
 /// <param name="Metric">The metric's name.</param>

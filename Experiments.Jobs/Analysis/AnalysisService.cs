@@ -343,7 +343,7 @@ public sealed partial class AnalysisService(
             var path = SequentialPath(experiment, metric, inputs[i].Daily, shares);
             var guardrail = experiment.Guardrails.FirstOrDefault(g => g.Metric == metric.Name) is { } g
                 ? new GuardrailVerdict(g.MaximumRelativeDrop, analyses[i].Comparisons
-                    .Where(c => c.Relative is { } r && r.Upper < -g.MaximumRelativeDrop).Select(c => c.Variant).ToList())
+                    .Where(c => c.Relative is { } r && g.IsHarmedBy(r.Lower, r.Upper)).Select(c => c.Variant).ToList(), g.Harm)
                 : null;
             results.Add(new ResultToPublish(metric.Name, Results.ResultsJson.Serialize(new AbMetricResult(metric.Name, analyses[i], path, guardrail,
                 metric.Name == experiment.Holdout?.ConversionMetric ? holdout : null))));

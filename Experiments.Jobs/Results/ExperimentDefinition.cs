@@ -60,10 +60,35 @@ public sealed record MetricDefinition(string Name, MetricKind Kind, bool Cuped =
 /// <param name="ExpectedShare">The share of units it should receive (the SRM check's expectation).</param>
 public sealed record VariantDefinition(string Name, double ExpectedShare);
 
-/// <summary>A metric that must not get worse: the experiment is flagged when its relative lift's interval lies entirely below −<see cref="MaximumRelativeDrop"/>.</summary>
+/// <summary>Which way a guardrail metric moves when the treatment does harm.</summary>
+public enum GuardrailHarm
+{
+    /// <summary>Less is worse (revenue, conversion, retention).</summary>
+    Decrease,
+
+    /// <summary>More is worse (latency, errors, refunds, unsubscribes).</summary>
+    Increase,
+}
+
+/// <summary>
+/// A metric that must not get worse: a treatment harms it when the metric's relative lift interval
+/// lies entirely beyond the tolerated change in the harmful direction — below
+/// −<see cref="MaximumRelativeDrop"/> for <see cref="GuardrailHarm.Decrease"/>, above
+/// +<see cref="MaximumRelativeDrop"/> for <see cref="GuardrailHarm.Increase"/>.
+/// </summary>
 /// <param name="Metric">The metric's name; it must be one of the experiment's metrics.</param>
-/// <param name="MaximumRelativeDrop">The largest acceptable relative drop (0.02 = 2%).</param>
-public sealed record GuardrailDefinition(string Metric, double MaximumRelativeDrop);
+/// <param name="MaximumRelativeDrop">
+/// The tolerated relative change in the harmful direction (0.02 = 2%). Named for the decrease case it
+/// first served; with <see cref="Harm"/> = increase it is the tolerated relative rise.
+/// </param>
+/// <param name="Harm">The direction that harms (default decrease, which is what a definition without it meant).</param>
+public sealed record GuardrailDefinition(string Metric, double MaximumRelativeDrop, GuardrailHarm Harm = GuardrailHarm.Decrease)
+{
+    /// <summary>Whether a relative lift whose interval is [<paramref name="lower"/>, <paramref name="upper"/>] lies entirely beyond the tolerated change.</summary>
+    public bool IsHarmedBy(double lower, double upper) => Harm == GuardrailHarm.Decrease
+        ? upper < -MaximumRelativeDrop
+        : lower > MaximumRelativeDrop;
+}
 
 /// <summary>Where a holdout campaign's spend is read.</summary>
 public enum SpendSource
@@ -136,6 +161,68 @@ public sealed record ExperimentDefinition
     /// <summary>Set when the experiment is a holdout campaign whose incrementality and spend are reported; null otherwise.</summary>
     public HoldoutDefinition? Holdout { get; init; }
 
+    /// <summary>Who answers for the experiment (a person or a team), free text; null when nobody was named.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>What the experiment expects to happen and why, free text.</summary>
+    public string? Hypothesis { get; init; }
+
+    /// <summary>A description for people, free text.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>Labels to find experiments by (<c>checkout</c>, <c>q3-pricing</c>): see <see cref="TagRule"/>.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The metric the decision is taken on; null means the first metric (the convention before it could be named).</summary>
+    public string? PrimaryMetric { get; init; }
+
+    /// <summary>A/B: the smallest relative lift worth detecting (0.02 = 2%), which the decision's power and days-left estimates aim at.</summary>
+    public double? TargetMde { get; init; }
+
+    /// <summary>A/B: the planned duration in days from the experiment window's start; null means the experiment window's length.</summary>
+    public int? PlannedDurationDays { get; init; }
+
+    /// <summary>Geo: the incremental outcome per unit of spend the campaign must reach to be worth it.</summary>
+    public double? TargetIroas { get; init; }
+
+    /// <summary>The metric decisions are taken on: <see cref="PrimaryMetric"/>, else the first metric.</summary>
+    [JsonIgnore]
+    public string EffectivePrimaryMetric => PrimaryMetric ?? Metrics[0].Name;
+
+    /// <summary>The planned duration in days: <see cref="PlannedDurationDays"/>, else the experiment window's length.</summary>
+    [JsonIgnore]
+    public int EffectivePlannedDurationDays => PlannedDurationDays ?? ExperimentWindow.DayCount;
+
+    /// <summary>What a tag may be, as a sentence for people.</summary>
+    public const string TagRule = "A tag is 1–40 characters of lower-case letters, digits, '-', '_', '.' and ':'; at most 20 distinct tags.";
+
+    /// <summary>Whether <paramref name="tag"/> can be a tag (see <see cref="TagRule"/>).</summary>
+    public static bool IsValidTag(string? tag) =>
+        !string.IsNullOrEmpty(tag) && tag.Length <= 40 && tag.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.' or ':');
+
+    /// <summary>
+    /// The first field in which <paramref name="other"/>'s design differs from this one's, or null when the
+    /// designs are the same. The design is what an analysis or a decision depends on — type, metrics,
+    /// variants and their split, control, windows, markets, guardrails, primary metric, alpha, the
+    /// targets and the holdout block — and may change only while the experiment is a draft; name, owner, hypothesis,
+    /// description and tags may change at any time.
+    /// </summary>
+    public string? FirstDesignChange(ExperimentDefinition other)
+    {
+        (string Field, Func<ExperimentDefinition, object?> Value)[] design =
+        [
+            ("type", e => e.Type), ("metrics", e => e.Metrics), ("variants", e => e.Variants), ("control", e => e.Control),
+            ("prePeriod", e => e.PrePeriod), ("experimentWindow", e => e.ExperimentWindow), ("conversionWindowDays", e => e.ConversionWindowDays),
+            ("treatedMarkets", e => e.TreatedMarkets), ("guardrails", e => e.Guardrails), ("primaryMetric", e => e.EffectivePrimaryMetric),
+            ("alpha", e => e.Alpha), ("targetMde", e => e.TargetMde), ("plannedDurationDays", e => e.EffectivePlannedDurationDays),
+            ("targetIroas", e => e.TargetIroas), ("holdout", e => e.Holdout),
+        ];
+        foreach (var (field, value) in design)
+            if (ResultsJson.Serialize(value(this)) != ResultsJson.Serialize(value(other)))
+                return field;
+        return null;
+    }
+
     /// <summary>
     /// The first instant at which results are final: the day after the experiment window's last
     /// day plus the conversion window, at 00:00 UTC.
@@ -206,14 +293,73 @@ public sealed record ExperimentDefinition
         if (Holdout is not null)
             ValidateHoldout(Holdout);
 
+        var guarded = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Guardrails.Count; i++)
         {
             var g = Guardrails[i];
             if (g is null || !metricNames.Contains(g.Metric))
                 throw new ExperimentDefinitionException($"guardrails[{i}].metric", "A guardrail must name one of the experiment's metrics.");
+            if (!guarded.Add(g.Metric))
+                throw new ExperimentDefinitionException($"guardrails[{i}].metric", $"The metric '{g.Metric}' has two guardrails; give it one.");
+            if (!Enum.IsDefined(g.Harm))
+                throw new ExperimentDefinitionException($"guardrails[{i}].harm", "The harmful direction must be 'decrease' or 'increase'.");
             if (!(g.MaximumRelativeDrop >= 0 && g.MaximumRelativeDrop < 1))
-                throw new ExperimentDefinitionException($"guardrails[{i}].maximumRelativeDrop", "The acceptable drop must lie in [0, 1).");
+                throw new ExperimentDefinitionException($"guardrails[{i}].maximumRelativeDrop", "The tolerated relative change must lie in [0, 1).");
         }
+        ValidateDecisionFields(metricNames);
+    }
+
+    private void ValidateDecisionFields(HashSet<string> metricNames)
+    {
+        CheckText("owner", Owner, 200, singleLine: true);
+        CheckText("hypothesis", Hypothesis, 4000, singleLine: false);
+        CheckText("description", Description, 4000, singleLine: false);
+        if (Tags is null)
+            throw new ExperimentDefinitionException("tags", "tags must be a list (empty for none).");
+        if (Tags.Count > 20)
+            throw new ExperimentDefinitionException("tags", TagRule);
+        var tags = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Tags.Count; i++)
+        {
+            if (!IsValidTag(Tags[i]))
+                throw new ExperimentDefinitionException($"tags[{i}]", TagRule);
+            if (!tags.Add(Tags[i]))
+                throw new ExperimentDefinitionException($"tags[{i}]", $"The tag '{Tags[i]}' appears twice.");
+        }
+        if (PrimaryMetric is not null && !metricNames.Contains(PrimaryMetric))
+            throw new ExperimentDefinitionException("primaryMetric",
+                $"The primary metric must be one of the experiment's metrics ({string.Join(", ", Metrics.Select(m => m.Name))}); leave it out for the first.");
+        if (Type == ExperimentType.Ab)
+        {
+            if (TargetIroas is not null)
+                throw new ExperimentDefinitionException("targetIroas", "A target iROAS belongs to geo experiments; an A/B experiment states targetMde.");
+            if (TargetMde is { } mde && !(mde > 0 && mde <= 10))
+                throw new ExperimentDefinitionException("targetMde", $"The target MDE is a relative lift in (0, 10] (0.02 = 2%; got {mde}).");
+            if (PlannedDurationDays is { } days && (days < 1 || days > ExperimentWindow.DayCount))
+                throw new ExperimentDefinitionException("plannedDurationDays",
+                    $"The planned duration must be 1 to {ExperimentWindow.DayCount} days, the experiment window's length (got {days}): no data comes after the window.");
+        }
+        else
+        {
+            if (TargetMde is not null)
+                throw new ExperimentDefinitionException("targetMde", "A target MDE belongs to A/B experiments; a geo experiment states targetIroas.");
+            if (PlannedDurationDays is not null)
+                throw new ExperimentDefinitionException("plannedDurationDays", "A geo experiment's duration is its experiment window; leave plannedDurationDays out.");
+            if (TargetIroas is { } iroas && !(iroas > 0 && double.IsFinite(iroas)))
+                throw new ExperimentDefinitionException("targetIroas", $"The target iROAS must be a positive number (got {iroas}).");
+        }
+    }
+
+    private static void CheckText(string field, string? value, int maximumLength, bool singleLine)
+    {
+        if (value is null)
+            return;
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ExperimentDefinitionException(field, $"{field} is blank; give it or leave it out.");
+        if (value.Length > maximumLength)
+            throw new ExperimentDefinitionException(field, $"{field} is longer than {maximumLength} characters.");
+        if (singleLine && value.Any(char.IsControl))
+            throw new ExperimentDefinitionException(field, $"{field} is one line of text, without control characters.");
     }
 
     private void ValidateVariants()

@@ -79,6 +79,99 @@ public sealed class ResultsStore(ResultsDatabase database, TimeProvider clock)
         return rows.Select(ResultsJson.Deserialize<ExperimentDefinition>).ToList();
     }
 
+    /// <summary>Validates and stores a new experiment; false (nothing written) when the id is already registered.</summary>
+    /// <exception cref="ExperimentDefinitionException">The definition is not valid.</exception>
+    public async Task<bool> TryInsertExperimentAsync(ExperimentDefinition experiment, CancellationToken cancellationToken = default)
+    {
+        experiment.Validate();
+        long now = Now();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO experiments (id, name, type, status, starts_on, ends_on, conversion_window_days, definition, created_at_ms, updated_at_ms)
+            VALUES (@Id, @Name, @Type, @Status, @StartsOn, @EndsOn, @ConversionWindowDays, @Definition, @Now, @Now)
+            ON CONFLICT (id) DO NOTHING
+            """, ExperimentRow(experiment, now), cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>
+    /// Replaces an experiment's definition only while its stored status is still <paramref name="expectedStatus"/>:
+    /// false (nothing written) when it is unknown or another writer moved it meanwhile. A status change
+    /// (a lifecycle transition) is a replacement whose definition carries the new status.
+    /// </summary>
+    /// <exception cref="ExperimentDefinitionException">The definition is not valid.</exception>
+    public async Task<bool> TryReplaceExperimentAsync(ExperimentDefinition experiment, ExperimentStatus expectedStatus, CancellationToken cancellationToken = default)
+    {
+        experiment.Validate();
+        long now = Now();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = ExperimentRow(experiment, now);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE experiments
+            SET name = @Name, type = @Type, status = @Status, starts_on = @StartsOn, ends_on = @EndsOn,
+                conversion_window_days = @ConversionWindowDays, definition = @Definition, updated_at_ms = @Now
+            WHERE id = @Id AND status = @ExpectedStatus
+            """,
+            new
+            {
+                row.Id, row.Name, row.Type, row.Status, row.StartsOn, row.EndsOn, row.ConversionWindowDays, row.Definition, row.Now,
+                ExpectedStatus = Name(expectedStatus),
+            }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    private static ExperimentRowValues ExperimentRow(ExperimentDefinition experiment, long now) => new(
+        experiment.Id, experiment.Name, Name(experiment.Type), Name(experiment.Status), Day(experiment.ExperimentWindow.Start),
+        Day(experiment.ExperimentWindow.End), experiment.ConversionWindowDays, ResultsJson.Serialize(experiment), now);
+
+    private sealed record ExperimentRowValues(string Id, string Name, string Type, string Status, string StartsOn, string EndsOn,
+        int ConversionWindowDays, string Definition, long Now);
+
+    /// <summary>
+    /// One page of experiments by id, after the id <paramref name="afterId"/> (exclusive; null from the
+    /// start), keeping those that match <paramref name="filter"/>: status and type in SQL, owner and tag
+    /// over the definitions, read in batches (the registry holds experiments, not events: thousands at most).
+    /// </summary>
+    /// <param name="filter">What to keep.</param>
+    /// <param name="afterId">The last id of the previous page, or null.</param>
+    /// <param name="limit">The page size; one more is read to tell whether a next page exists.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>At most <paramref name="limit"/> experiments, and whether more match after them.</returns>
+    public async Task<(IReadOnlyList<ExperimentDefinition> Page, bool More)> ListExperimentsPageAsync(
+        ExperimentFilter filter, string? afterId, int limit, CancellationToken cancellationToken = default)
+    {
+        const int batch = 500;
+        var page = new List<ExperimentDefinition>(Math.Min(limit + 1, batch));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        string? after = afterId;
+        while (true)
+        {
+            var rows = (await connection.QueryAsync<(string Id, string Definition)>(new CommandDefinition("""
+                SELECT id AS Id, definition AS Definition FROM experiments
+                WHERE (@status IS NULL OR status = @status) AND (@type IS NULL OR type = @type) AND (@after IS NULL OR id > @after)
+                ORDER BY id
+                LIMIT @batch
+                """,
+                new
+                {
+                    status = filter.Status is { } s ? Name(s) : null,
+                    type = filter.Type is { } t ? Name(t) : null,
+                    after,
+                    batch,
+                }, cancellationToken: cancellationToken))).ToList();
+            foreach (var (_, json) in rows)
+            {
+                var experiment = ResultsJson.Deserialize<ExperimentDefinition>(json);
+                if (!filter.Matches(experiment))
+                    continue;
+                if (page.Count == limit)
+                    return (page, true);
+                page.Add(experiment);
+            }
+            if (rows.Count < batch)
+                return (page, false);
+            after = rows[^1].Id;
+        }
+    }
+
     // ---- runs --------------------------------------------------------------------------------
 
     /// <summary>Records a queued run.</summary>

@@ -39,6 +39,11 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
         [("PUT", "/api/v1/experiments/{id}")] = "analyst",
         [("GET", "/api/v1/experiments/")] = "reader",
         [("GET", "/api/v1/experiments/{id}")] = "reader",
+        [("POST", "/api/v1/experiments/{id}/start")] = "analyst",
+        [("POST", "/api/v1/experiments/{id}/stop")] = "analyst",
+        [("POST", "/api/v1/experiments/{id}/archive")] = "admin",
+        [("GET", "/api/v1/decisions/{experimentId}")] = "reader",
+        [("POST", "/api/v1/decisions/")] = "reader",
         [("POST", "/api/v1/experiments/{id}/analyses")] = "analyst",
         [("GET", "/api/v1/experiments/{id}/runs")] = "reader",
         [("GET", "/api/v1/runs/{runId}")] = "reader",
@@ -71,7 +76,7 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
             string? needed = Required[(method, route)];
             string path = route.Replace("{id}", "matrix-nothing").Replace("{runId}", Guid.NewGuid().ToString())
                 .Replace("{keyId}", Guid.NewGuid().ToString()).Replace("{documentName}", "v1").Replace("{documentName?}", "v1")
-                .Replace("{chart}", "lift").Replace("{format}", "png");
+                .Replace("{experimentId}", "matrix-nothing").Replace("{chart}", "lift").Replace("{format}", "png");
             foreach (var (who, key) in keys)
             {
                 using var client = factory.ClientWith(key);
