@@ -22,13 +22,13 @@ public class MigrationTests
         var second = await Migrator(database.Open()).MigrateAsync();
         var third = await Migrator(database.Open()).MigrateAsync();
 
-        Assert.Equal([1, 2, 3], expected);
+        Assert.Equal([1, 2, 3, 4], expected);
         Assert.Equal(expected, first);
         Assert.Empty(second);
         Assert.Empty(third);
         Assert.Equal(expected, await Migrator(database.Open()).AppliedVersionsAsync());
         Assert.Equal(tablesAfterFirst, await Tables(database));
-        foreach (var table in new[] { "experiments", "analysis_runs", "published_results", "reports", "schema_migrations", "analysis_leases" })
+        foreach (var table in new[] { "experiments", "analysis_runs", "published_results", "reports", "schema_migrations", "analysis_leases", "api_keys", "audit_events" })
             Assert.Contains(table, tablesAfterFirst);
         // Migration 3 drops every table migration 2 created for Quartz (Hangfire keeps its own storage).
         Assert.DoesNotContain(tablesAfterFirst, t => t.StartsWith("qrtz_", StringComparison.Ordinal) || t.Contains("_qrtz_", StringComparison.Ordinal));
@@ -43,9 +43,9 @@ public class MigrationTests
 
         var applied = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Migrator(database.Open()).MigrateAsync())));
 
-        Assert.Equal([1, 2, 3], applied.SelectMany(a => a).Order().ToList());
+        Assert.Equal([1, 2, 3, 4], applied.SelectMany(a => a).Order().ToList());
         await using var connection = await database.Open().OpenAsync();
-        Assert.Equal(3, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
+        Assert.Equal(4, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
     }
 
     [Fact]
