@@ -53,8 +53,13 @@ public static class DecisionsApi
         SetCaching(http, tag, options.Value);
         if (http.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } ifNoneMatch
             && ifNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(tag, useStrongComparison: false)))
+        {
+            DecisionMetrics.NotModified();
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        return TypedResults.Ok(DecisionRules.Decide(experiment, latest, today, options.Value));
+        }
+        var answer = DecisionRules.Decide(experiment, latest, today, options.Value);
+        DecisionMetrics.Record(answer);
+        return TypedResults.Ok(answer);
     }
 
     internal static async Task<Results<Ok<DecisionBatchResponse>, ValidationProblem>> PostDecisions(
@@ -86,8 +91,9 @@ public static class DecisionsApi
                 notFound.Add(id!);
         }
         SetCaching(http, new EntityTagHeaderValue(Tag(found, today, options.Value, notFound)), options.Value);
-        return TypedResults.Ok(new DecisionBatchResponse(
-            found.Select(f => DecisionRules.Decide(f.Experiment, f.Latest, today, options.Value)).ToList(), notFound));
+        var answers = found.Select(f => DecisionRules.Decide(f.Experiment, f.Latest, today, options.Value)).ToList();
+        answers.ForEach(DecisionMetrics.Record);
+        return TypedResults.Ok(new DecisionBatchResponse(answers, notFound));
     }
 
     private static DateOnly Today(TimeProvider clock) => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);

@@ -28,6 +28,7 @@ public class OperationsTests(FixedDataApiFactory factory) : IClassFixture<FixedD
         var run = await admin.WaitForRun($"/api/v1/runs/{queued["id"]!.GetValue<string>()}");
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
         using var reader = factory.ClientWith(await AccessTests.CreateKey(factory, "reader"));
+        (await reader.Get("/api/v1/decisions/metered")).Expect(HttpStatusCode.OK);
 
         using var anonymous = factory.ClientWith(null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
@@ -41,6 +42,7 @@ public class OperationsTests(FixedDataApiFactory factory) : IClassFixture<FixedD
         Assert.Matches("experiments_analysis_attempts\\{outcome=\"succeeded\"\\} [1-9]", text);
         Assert.Contains("experiments_analysis_stage_seconds_bucket{stage=\"engine\"", text);
         Assert.Matches("experiments_jobs\\{state=\"enqueued\"\\} \\d", text);
+        Assert.Matches("experiments_decisions_served\\{decision=\"(ship|keep_running|stop|investigate)\"\\} [1-9]", text);
     }
 
     [Fact]
