@@ -133,6 +133,13 @@ public sealed class DecisionOptions : IValidatableObject
     /// <summary>How long a client may reuse an answer (<c>Cache-Control: private, max-age</c>); results change at most once per analysis run.</summary>
     public int MaxAgeSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long this process reuses a decision it computed (default 2 s; 0 turns it off): product systems
+    /// poll every second, and within this time an answer may miss a result published after it was
+    /// computed — far inside the <see cref="MaxAgeSeconds"/> clients may already cache it for.
+    /// </summary>
+    public double ServerCacheSeconds { get; set; } = 2;
+
     /// <summary>The power at which <see cref="DecisionAnswer.PowerReached"/> and the days-left estimate read the target MDE (default 0.8).</summary>
     public double Power { get; set; } = 0.8;
 
@@ -146,6 +153,8 @@ public sealed class DecisionOptions : IValidatableObject
             yield return new ValidationResult($"Decisions:StaleAfterDays must be 0 to 365 (got {StaleAfterDays}).");
         if (MaxAgeSeconds is < 0 or > 86_400)
             yield return new ValidationResult($"Decisions:MaxAgeSeconds must be 0 to 86400 (got {MaxAgeSeconds}).");
+        if (!(ServerCacheSeconds >= 0 && ServerCacheSeconds <= 60))
+            yield return new ValidationResult($"Decisions:ServerCacheSeconds must be 0 to 60 (got {ServerCacheSeconds}).");
         if (!(Power > 0.5 && Power < 1))
             yield return new ValidationResult($"Decisions:Power must lie in (0.5, 1) (got {Power}).");
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
@@ -41,25 +42,33 @@ public static class DecisionsApi
     }
 
     internal static async Task<Results<Ok<DecisionAnswer>, StatusCodeHttpResult, NotFoundProblem, ValidationProblem>> GetDecision(
-        string experimentId, HttpContext http, ResultsStore store, TimeProvider clock, IOptions<DecisionOptions> options, CancellationToken cancellationToken)
+        string experimentId, HttpContext http, ResultsStore store, TimeProvider clock, IOptions<DecisionOptions> options, IMemoryCache cache,
+        CancellationToken cancellationToken)
     {
         if (!ExperimentDefinition.IsValidId(experimentId))
             return ApiProblems.Invalid("experimentId", ExperimentDefinition.IdRule);
-        if (await store.GetExperimentAsync(experimentId, cancellationToken) is not { } experiment)
-            return ApiProblems.NotFound("experimentId", $"There is no experiment '{experimentId}'.");
-        var latest = await store.ListLatestResultsAsync(experimentId, cancellationToken);
         var today = Today(clock);
-        var tag = new EntityTagHeaderValue(Tag([(experiment, latest)], today, options.Value));
-        SetCaching(http, tag, options.Value);
+        // A product system polls every second: the answer (and its tag) is reused for ServerCacheSeconds.
+        string cacheKey = $"decision:{experimentId}:{today.DayNumber}";
+        if (!cache.TryGetValue(cacheKey, out (DecisionAnswer Answer, EntityTagHeaderValue Tag) cached))
+        {
+            if (await store.GetExperimentAsync(experimentId, cancellationToken) is not { } experiment)
+                return ApiProblems.NotFound("experimentId", $"There is no experiment '{experimentId}'.");
+            var latest = await store.ListLatestResultsAsync(experimentId, cancellationToken);
+            cached = (DecisionRules.Decide(experiment, latest, today, options.Value),
+                new EntityTagHeaderValue(Tag([(experiment, latest)], today, options.Value)));
+            if (options.Value.ServerCacheSeconds > 0)
+                cache.Set(cacheKey, cached, TimeSpan.FromSeconds(options.Value.ServerCacheSeconds));
+        }
+        SetCaching(http, cached.Tag, options.Value);
         if (http.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } ifNoneMatch
-            && ifNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(tag, useStrongComparison: false)))
+            && ifNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(cached.Tag, useStrongComparison: false)))
         {
             DecisionMetrics.NotModified();
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
-        var answer = DecisionRules.Decide(experiment, latest, today, options.Value);
-        DecisionMetrics.Record(answer);
-        return TypedResults.Ok(answer);
+        DecisionMetrics.Record(cached.Answer);
+        return TypedResults.Ok(cached.Answer);
     }
 
     internal static async Task<Results<Ok<DecisionBatchResponse>, ValidationProblem>> PostDecisions(

@@ -63,6 +63,7 @@ public class ApiFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         builder.UseSetting("Jobs:RunServer", RunServer ? "true" : "false");
         builder.UseSetting("Auth:BootstrapAdminKey", AdminKey);
+        builder.UseSetting("Decisions:ServerCacheSeconds", "0"); // tests read decisions right after changing what they rest on
         foreach (var (key, value) in ExtraSettings)
             builder.UseSetting(key, value);
         if (DataSource is { } source)

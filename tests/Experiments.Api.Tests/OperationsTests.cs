@@ -92,3 +92,29 @@ public class ReadinessTests(ReadinessTests.DeadClickHouseFactory factory) : ICla
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 }
+
+/// <summary>The decision API reuses an answer for Decisions:ServerCacheSeconds, then computes it afresh.</summary>
+public class DecisionCacheTests(DecisionCacheTests.CachingFactory factory) : IClassFixture<DecisionCacheTests.CachingFactory>
+{
+    public sealed class CachingFactory : ApiFactory
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Decisions:ServerCacheSeconds", "1.5")];
+    }
+
+    [Fact]
+    public async Task A_decision_is_reused_within_the_server_cache_time_and_recomputed_after()
+    {
+        using var admin = factory.CreateClient();
+        (await admin.Put("/api/v1/experiments/cached", TestExperiments.Json(TestExperiments.Checkout("cached")))).Expect(HttpStatusCode.Created);
+        var first = (await admin.Get("/api/v1/decisions/cached")).Expect(HttpStatusCode.OK);
+
+        (await admin.Post("/api/v1/experiments/cached/stop")).Expect(HttpStatusCode.OK);
+        var reused = (await admin.Get("/api/v1/decisions/cached")).Expect(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var fresh = (await admin.Get("/api/v1/decisions/cached")).Expect(HttpStatusCode.OK);
+
+        Assert.Equal("running", first["status"]!.GetValue<string>());
+        Assert.Equal("running", reused["status"]!.GetValue<string>());
+        Assert.Equal("completed", fresh["status"]!.GetValue<string>());
+    }
+}
