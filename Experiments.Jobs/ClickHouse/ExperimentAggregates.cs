@@ -319,33 +319,32 @@ public sealed class ExperimentAggregates(ClickHouseClient client)
         var post = ClickHouseSql.Join(comma, SumColumns.Select(c => ClickHouseSql.Format($"{new SqlIdentifier("prev_" + c)} + {new SqlIdentifier("day_" + c)}")));
         var newPre = ClickHouseSql.Join(comma, SumColumns.Select(c => ClickHouseSql.Format($"toFloat64(sum({new SqlIdentifier(c)})) AS {new SqlIdentifier("new_pre_" + c)}")));
         var daySums = ClickHouseSql.Join(comma, SumColumns.Select(c => ClickHouseSql.Format($"toFloat64(sum({new SqlIdentifier(c)})) AS {new SqlIdentifier("day_" + c)}")));
-        return ClickHouseSql.Format($"""
-            INSERT INTO {ExperimentSchema.UnitAggregates}
-                (experiment_id, through, version, user_id, variant, exposed_at, has_pre, {Columns("pre_")}, {Columns("")})
-            SELECT {scope.ExperimentId}, {day}, {version}, user_id, variant, exposed_at,
-                   if(in_prev, prev_has_pre, new_has_pre), {pre}, {post}
+        var units = ClickHouseSql.Format($"""
+            SELECT user_id, variant, exposed_at, in_prev, prev_has_pre, {Columns("prev_pre_")}, {Columns("prev_")}
             FROM
             (
+                {ExperimentStatisticsQueries.UnitsSql(scope.ExperimentId, new AnalysisWindow(start, end))}
+            )
+            ALL LEFT JOIN
+            (
+                SELECT user_id, toUInt8(1) AS in_prev, has_pre AS prev_has_pre, {Columns("pre_", "prev_pre_")}, {Columns("", "prev_")}
+                FROM {ExperimentSchema.UnitAggregates}
+                WHERE experiment_id = {scope.ExperimentId} AND through = {day.AddDays(-1)} AND version = {previous}
+            ) USING user_id
+            """);
+        // Units arriving that day get their pre-period sums; without arrivals the pre-period is not read at all.
+        var withPre = arrivals
+            ? ClickHouseSql.Format($"""
                 SELECT user_id, variant, exposed_at, in_prev, prev_has_pre, new_has_pre, {Columns("prev_pre_")}, {Columns("new_pre_")}, {Columns("prev_")}
                 FROM
                 (
-                    SELECT user_id, variant, exposed_at, in_prev, prev_has_pre, {Columns("prev_pre_")}, {Columns("prev_")}
-                    FROM
-                    (
-                        {ExperimentStatisticsQueries.UnitsSql(scope.ExperimentId, new AnalysisWindow(start, end))}
-                    )
-                    ALL LEFT JOIN
-                    (
-                        SELECT user_id, toUInt8(1) AS in_prev, has_pre AS prev_has_pre, {Columns("pre_", "prev_pre_")}, {Columns("", "prev_")}
-                        FROM {ExperimentSchema.UnitAggregates}
-                        WHERE experiment_id = {scope.ExperimentId} AND through = {day.AddDays(-1)} AND version = {previous}
-                    ) USING user_id
+                    {units}
                 )
                 ALL LEFT JOIN
                 (
                     SELECT user_id, toUInt8(1) AS new_has_pre, {newPre}
                     FROM {ExperimentSchema.UserDayRollup}
-                    WHERE {(arrivals ? 1 : 0)} AND date >= {scope.PrePeriod.Start} AND date < {scope.PrePeriod.End}
+                    WHERE date >= {scope.PrePeriod.Start} AND date < {scope.PrePeriod.End}
                       AND user_id GLOBAL IN
                       (
                           SELECT unit_id FROM {ExperimentSchema.Exposures}
@@ -355,19 +354,30 @@ public sealed class ExperimentAggregates(ClickHouseClient client)
                       )
                     GROUP BY user_id
                 ) USING user_id
+                """)
+            : ClickHouseSql.Format($"""
+                SELECT user_id, variant, exposed_at, in_prev, prev_has_pre, toUInt8(0) AS new_has_pre, {Columns("prev_pre_")},
+                       {ClickHouseSql.Join(comma, SumColumns.Select(c => ClickHouseSql.Format($"toFloat64(0) AS {new SqlIdentifier("new_pre_" + c)}")))}, {Columns("prev_")}
+                FROM
+                (
+                    {units}
+                )
+                """);
+        // Every unit here was first exposed by the day's end, so the day is never before its exposure day.
+        return ClickHouseSql.Format($"""
+            INSERT INTO {ExperimentSchema.UnitAggregates}
+                (experiment_id, through, version, user_id, variant, exposed_at, has_pre, {Columns("pre_")}, {Columns("")})
+            SELECT {scope.ExperimentId}, {day}, {version}, user_id, variant, exposed_at,
+                   if(in_prev, prev_has_pre, new_has_pre), {pre}, {post}
+            FROM
+            (
+                {withPre}
             )
             ALL LEFT JOIN
             (
                 SELECT user_id, {daySums}
                 FROM {ExperimentSchema.UserDayRollup}
-                GLOBAL ANY INNER JOIN
-                (
-                    SELECT unit_id AS user_id, min(first_exposure_time) AS exposed_at
-                    FROM {ExperimentSchema.Exposures}
-                    WHERE experiment_id = {scope.ExperimentId}
-                    GROUP BY unit_id
-                ) USING user_id
-                WHERE date = {day} AND date >= toDate(exposed_at)
+                WHERE date = {day}
                 GROUP BY user_id
             ) USING user_id
             """);
