@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Experiments.Jobs.Analysis;
 using Experiments.Jobs.ClickHouse;
 using Experiments.Jobs.Results;
 
@@ -10,14 +11,17 @@ namespace Experiments.Jobs.Demo;
 /// <c>generate-demo [--scale demo|full] [--users N] [--days-pre N] [--days N] [--clickhouse URL] [--database NAME] [--out FOLDER]</c>
 /// streams a workload into ClickHouse and writes its experiment definitions and truth as JSON;
 /// <c>backfill-rollups [--clickhouse URL] [--database NAME]</c> rebuilds the rollups from the raw tables;
-/// <c>demo-summary [--api URL] [--truth FILE] [--key-file FILE]</c> prints the demo's published incrementality figures next to the truth.
+/// <c>demo-summary [--api URL] [--truth FILE] [--key-file FILE]</c> prints the demo's published incrementality figures next to the truth;
+/// <c>rebuild-aggregates --experiment ID [--definition FILE] [--through YYYY-MM-DD] [--clickhouse URL] [--database NAME]</c>
+/// rebuilds an A/B experiment's per-unit aggregates (the incremental refresh) from scratch, from the experiment's
+/// definition (by default the demo's <c>.data/demo/ID.json</c>).
 /// </summary>
 public static class DemoCommands
 {
     /// <summary>Runs the command in <paramref name="args"/>; null when the arguments name no command.</summary>
     public static async Task<int?> TryRunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("generate-demo" or "backfill-rollups" or "demo-summary"))
+        if (args.Length == 0 || args[0] is not ("generate-demo" or "backfill-rollups" or "demo-summary" or "rebuild-aggregates"))
             return null;
         var options = Options(args[1..]);
         if (args[0] == "demo-summary")
@@ -39,6 +43,9 @@ public static class DemoCommands
             Console.WriteLine($"rollups rebuilt in {clock.Elapsed.TotalSeconds:F1} s");
             return 0;
         }
+
+        if (args[0] == "rebuild-aggregates")
+            return await RebuildAggregatesAsync(client, options);
 
         var scale = options.GetValueOrDefault("scale") == "full" ? DemoScale.Full : DemoScale.Demo;
         if (options.TryGetValue("users", out var users))
@@ -69,6 +76,28 @@ public static class DemoCommands
             await File.WriteAllTextAsync(Path.Combine(folder, $"{experiment.Id}.json"), ResultsJson.Serialize(experiment));
         await File.WriteAllTextAsync(Path.Combine(folder, "truth.json"), ResultsJson.Serialize(generator.Truth));
         Console.WriteLine($"experiment definitions and the truth written to {folder}");
+        return 0;
+    }
+
+    private static async Task<int> RebuildAggregatesAsync(ClickHouseClient client, Dictionary<string, string> options)
+    {
+        if (!options.TryGetValue("experiment", out var id))
+        {
+            await Console.Error.WriteLineAsync("rebuild-aggregates needs --experiment ID.");
+            return 2;
+        }
+        var file = options.GetValueOrDefault("definition") ?? Path.Combine(".data", "demo", $"{id}.json");
+        var experiment = ResultsJson.Deserialize<ExperimentDefinition>(await File.ReadAllTextAsync(file));
+        if (experiment.Id != id)
+        {
+            await Console.Error.WriteLineAsync($"{file} defines experiment '{experiment.Id}', not '{id}'.");
+            return 2;
+        }
+        DateOnly? through = options.TryGetValue("through", out var day) ? DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
+        var clock = Stopwatch.StartNew();
+        var result = await new AggregatesRebuild(new ExperimentAggregates(client)).RebuildAsync(experiment, DateTimeOffset.UtcNow, through);
+        Console.WriteLine($"aggregates of {result.ExperimentId} rebuilt: {result.DaysFolded} days folded ({result.FirstDay:yyyy-MM-dd} to {result.Through:yyyy-MM-dd}), "
+            + $"{result.RowsRead:N0} rows read, in {clock.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 

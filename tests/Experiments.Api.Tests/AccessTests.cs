@@ -33,6 +33,7 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
         [("GET", "/api/v1/experiments/")] = "reader",
         [("GET", "/api/v1/experiments/{id}")] = "reader",
         [("POST", "/api/v1/experiments/{id}/analyses")] = "analyst",
+        [("POST", "/api/v1/experiments/{id}/aggregates/rebuild")] = "analyst",
         [("GET", "/api/v1/experiments/{id}/runs")] = "reader",
         [("GET", "/api/v1/runs/{runId}")] = "reader",
         [("GET", "/api/v1/experiments/{id}/results/")] = "reader",
