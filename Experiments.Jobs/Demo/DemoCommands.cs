@@ -125,6 +125,11 @@ public static class DemoCommands
 
         var clock = Stopwatch.StartNew();
         var setup = await aggregates.RefreshAsync(scope, day.AddDays(-1), rebuild: true);
+        if (setup.Through != day.AddDays(-1))
+        {
+            await Console.Error.WriteLineAsync($"The aggregates of {id} were already folded through {setup.Through:yyyy-MM-dd}, after day {dayNumber}: measure on a freshly generated database.");
+            return 1;
+        }
         Console.WriteLine($"setup: days 1..{dayNumber - 1} folded in {clock.Elapsed.TotalSeconds:F1} s ({setup.Cost.RowsRead:N0} rows read)");
 
         // The nightly refresh of day N and the inputs read from it, against the full queries of the same window.
