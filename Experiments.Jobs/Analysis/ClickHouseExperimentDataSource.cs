@@ -231,7 +231,10 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
     /// <summary>Brings the aggregates up to the window's last day, when the reads go through them.</summary>
     private async Task<AggregatesRefresh?> RefreshAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken)
     {
-        if (aggregates is null || granularity != PostExposureGranularity.Day || experiment.Type != ExperimentType.Ab)
+        // A window that does not start on the experiment's first day (an override) reads the logs: folding it would
+        // replace the experiment's aggregates with ones the nightly runs cannot use.
+        if (aggregates is null || granularity != PostExposureGranularity.Day || experiment.Type != ExperimentType.Ab
+            || window.Start != experiment.ExperimentWindow.Start)
             return null;
         return await aggregates.RefreshAsync(Scope(experiment, window), window.End, cancellationToken: cancellationToken).ConfigureAwait(false);
     }

@@ -16,6 +16,7 @@ public sealed class IncrementalRefreshTests(ClickHouseServer server, ITestOutput
     private static readonly DateOnly LastDay = new(2024, 3, 16);
     private static readonly DateOnly LateDay = new(2024, 3, 12);
     private static readonly DateOnly LateArrival = new(2024, 3, 14);
+    private static readonly DateOnly LatePrePeriod = new(2024, 3, 15);
 
     [Fact]
     public async Task Daily_refreshes_a_late_day_and_a_rebuild_give_the_full_query_inputs()
@@ -27,16 +28,21 @@ public sealed class IncrementalRefreshTests(ClickHouseServer server, ITestOutput
         var aggregates = new ExperimentAggregates(db.Client);
         var queries = new ExperimentStatisticsQueries(db.Client);
 
-        // Everything before the first day, then one day at a time; a fifth of 03-12's events arrive on 03-14.
-        await InsertAsync(log, logs, DateTime.MinValue, At(FirstDay), _ => true);
+        // Everything before the first day but a seventh of the pre-period's events, which arrive on 03-15; then one day
+        // at a time; a fifth of 03-12's events arrive on 03-14.
+        await InsertAsync(log, logs, DateTime.MinValue, At(FirstDay), i => i % 7 != 0);
         for (var day = FirstDay; day <= LastDay; day = day.AddDays(1))
         {
             await InsertAsync(log, logs, At(day), At(day.AddDays(1)), i => day != LateDay || i % 5 != 0);
             if (day == LateArrival)
                 await InsertAsync(log, logs, At(LateDay), At(LateDay.AddDays(1)), i => i % 5 == 0, exposures: false);
 
+            if (day == LatePrePeriod)
+                await InsertAsync(log, logs, DateTime.MinValue, At(FirstDay), i => i % 7 == 0, exposures: false);
+
             var refresh = await aggregates.RefreshAsync(scope, day);
-            var expected = day == LateArrival ? Days(LateDay, LateArrival) : [day];
+            // Late rows re-fold their day and the days after it; a late pre-period row re-folds everything.
+            var expected = day == LateArrival ? Days(LateDay, LateArrival) : day == LatePrePeriod ? Days(FirstDay, LatePrePeriod) : [day];
             Assert.Equal(expected, refresh.FoldedDays);
             await AssertSameInputsAsync(queries, aggregates, refresh, scope, day);
         }
