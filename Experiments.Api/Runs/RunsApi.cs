@@ -25,6 +25,10 @@ public static class RunsApi
             .RequireAuthorization(AccessSetup.AnalystPolicy)
             .WithSummary("Queue an analysis of an experiment")
             .WithDescription("202 with the queued run and its Location. The optional body {\"window\": {\"start\", \"end\"}} picks the days; by default the experiment's first day to yesterday (UTC), at most its end plus the conversion window. 409 while another run of the experiment is queued, running or deferred, or before it has a complete day of data.");
+        group.MapPost("/experiments/{id}/aggregates/rebuild", RebuildAggregates)
+            .RequireAuthorization(AccessSetup.AnalystPolicy)
+            .WithSummary("Rebuild an A/B experiment's per-unit aggregates from scratch")
+            .WithDescription("Folds every day of the experiment's incremental-refresh aggregates again from the logs in ClickHouse (from its first day through its default window's end, or the last day already folded if later) and answers with the days folded and the rows read. 409 for a geo experiment, before its first complete day, or without ClickHouse.");
         group.MapGet("/experiments/{id}/runs", ListRuns)
             .AllowOnly("format")
             .ProducesJsonOrCsv<RunListResponse>()
@@ -73,6 +77,26 @@ public static class RunsApi
         var run = await queue.EnqueueAsync(id, new AnalysisParameters(Trigger, window), cancellationToken);
         await audit.RecordAsync("analysis.queued", $"{id}/{run.Id:D}", cancellationToken);
         return TypedResults.Accepted(RunResponse.Location(run.Id), RunResponse.From(run));
+    }
+
+    internal static async Task<Results<Ok<AggregatesRebuildResult>, NotFoundProblem, ConflictProblem, ValidationProblem>> RebuildAggregates(
+        string id, ResultsStore store, IServiceProvider services, TimeProvider clock, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        if (ExperimentIds.Malformed(id) is { } malformed)
+            return malformed;
+        if (await store.GetExperimentAsync(id, cancellationToken) is not { } experiment)
+            return ExperimentIds.Unknown(id);
+        if (services.GetService<AggregatesRebuild>() is not { } rebuild)
+            return ApiProblems.Conflict("id", "This service reads no ClickHouse logs (ClickHouse:Endpoint is not set), so there are no aggregates to rebuild.");
+        if (experiment.Type != ExperimentType.Ab)
+            return ApiProblems.Conflict("type", $"Experiment '{id}' is a geo experiment; only A/B experiments keep per-unit aggregates.");
+        if (AnalysisService.DefaultWindow(experiment, clock.GetUtcNow()) is { } window && window.End < window.Start)
+            return ApiProblems.Conflict("experimentWindow",
+                $"The experiment starts on {experiment.ExperimentWindow.Start:yyyy-MM-dd}: there is no complete day of data to fold yet.");
+
+        var result = await rebuild.RebuildAsync(experiment, clock.GetUtcNow(), cancellationToken: cancellationToken);
+        await audit.RecordAsync("aggregates.rebuilt", $"{id}/{result.FirstDay:yyyy-MM-dd}..{result.Through:yyyy-MM-dd}", cancellationToken);
+        return TypedResults.Ok(result);
     }
 
     internal static async Task<Results<Ok<RunListResponse>, CsvResult, NotFoundProblem, ValidationProblem>> ListRuns(

@@ -48,9 +48,13 @@ public sealed partial class AnalysisService(
     }
 
     /// <summary>The default data window of an experiment at the clock's current time.</summary>
-    public DateRange DefaultWindow(ExperimentDefinition experiment)
+    public DateRange DefaultWindow(ExperimentDefinition experiment) => DefaultWindow(experiment, clock.GetUtcNow());
+
+    /// <summary>The default data window of an experiment at <paramref name="now"/>: from its start through yesterday or its last day of data.</summary>
+    public static DateRange DefaultWindow(ExperimentDefinition experiment, DateTimeOffset now)
     {
-        var yesterday = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(-1);
+        ArgumentNullException.ThrowIfNull(experiment);
+        var yesterday = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-1);
         var lastDataDay = experiment.ExperimentWindow.End.AddDays(experiment.ConversionWindowDays);
         return new DateRange(experiment.ExperimentWindow.Start, yesterday < lastDataDay ? yesterday : lastDataDay);
     }

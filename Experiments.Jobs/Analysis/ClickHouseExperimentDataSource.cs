@@ -21,8 +21,11 @@ namespace Experiments.Jobs.Analysis;
 /// <param name="freshness">The freshness rule of the contract check.</param>
 /// <param name="granularity">How mean, proportion and ratio metrics read the post-exposure window: whole days from the
 /// user × day rollup (the default, cheap) or exact to the second from raw events.</param>
+/// <param name="aggregates">When given (and at day granularity), an A/B experiment's mean, proportion, ratio and daily
+/// inputs come from its per-unit aggregates, which each read first brings up to the window's last day (the incremental
+/// refresh: only new or changed days are read from the logs); the refresh's reads count in the read's cost.</param>
 public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, FreshnessRule? freshness = null,
-    PostExposureGranularity granularity = PostExposureGranularity.Day) : IExperimentDataSource
+    PostExposureGranularity granularity = PostExposureGranularity.Day, ExperimentAggregates? aggregates = null) : IExperimentDataSource
 {
     private readonly ExperimentStatisticsQueries _queries = new(client);
 
@@ -151,11 +154,14 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         DateRange window, CancellationToken cancellationToken)
     {
         var source = Single(metric);
-        var result = await _queries.CupedStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, granularity, cancellationToken).ConfigureAwait(false);
+        var refresh = await RefreshAsync(experiment, window, cancellationToken).ConfigureAwait(false);
+        var result = refresh is null
+            ? await _queries.CupedStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, granularity, cancellationToken).ConfigureAwait(false)
+            : await aggregates!.CupedStatisticsAsync(refresh, experiment.Id, source, source, window.End, cancellationToken).ConfigureAwait(false);
         var variants = result.ToMeanVariants();
         if (!metric.Cuped)
             variants = variants.Select(v => v with { Statistics = v.Statistics.WithoutCovariates() }).ToList();
-        return new DataRead<IReadOnlyList<MeanVariant>>(variants, Cost(result.Cost));
+        return new DataRead<IReadOnlyList<MeanVariant>>(variants, Cost(result.Cost) + Cost(refresh?.Cost));
     }
 
     /// <inheritdoc />
@@ -164,8 +170,11 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
     {
         if (!TryResolve(metric, out var numerator, out var denominator, out string? error) || denominator is null)
             throw new InvalidOperationException(error ?? $"'{metric.Name}' is not a ratio metric (name it numerator_per_denominator).");
-        var result = await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), granularity, cancellationToken).ConfigureAwait(false);
-        return new DataRead<IReadOnlyList<RatioVariant>>(result.Variants, Cost(result.Cost));
+        var refresh = await RefreshAsync(experiment, window, cancellationToken).ConfigureAwait(false);
+        var result = refresh is null
+            ? await _queries.RatioStatisticsAsync(experiment.Id, numerator!.Value, denominator.Value, Window(window), granularity, cancellationToken).ConfigureAwait(false)
+            : await aggregates!.RatioStatisticsAsync(refresh, experiment.Id, numerator!.Value, denominator.Value, window.End, cancellationToken).ConfigureAwait(false);
+        return new DataRead<IReadOnlyList<RatioVariant>>(result.Variants, Cost(result.Cost) + Cost(refresh?.Cost));
     }
 
     /// <inheritdoc />
@@ -175,8 +184,12 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
         var source = Single(metric);
         if (granularity == PostExposureGranularity.Day)
         {
-            var daily = await _queries.DailyCumulativeFromRollupAsync(experiment.Id, source, Window(window), cancellationToken).ConfigureAwait(false);
-            return new DataRead<IReadOnlyList<DailyStatistics>>(daily.Looks.Select(l => new DailyStatistics(l.Day, l.Variants)).ToList(), Cost(daily.Cost));
+            var refresh = await RefreshAsync(experiment, window, cancellationToken).ConfigureAwait(false);
+            var daily = refresh is null
+                ? await _queries.DailyCumulativeFromRollupAsync(experiment.Id, source, Window(window), cancellationToken).ConfigureAwait(false)
+                : await aggregates!.DailyLooksAsync(refresh, Scope(experiment, window), source, window.End, cancellationToken).ConfigureAwait(false);
+            return new DataRead<IReadOnlyList<DailyStatistics>>(daily.Looks.Select(l => new DailyStatistics(l.Day, l.Variants)).ToList(),
+                Cost(daily.Cost) + Cost(refresh?.Cost));
         }
         var result = await _queries.DailyCumulativeStatisticsAsync(experiment.Id, source, Window(window), PrePeriod(experiment), source, cancellationToken).ConfigureAwait(false);
         var looks = result.Looks.Select(l => new DailyStatistics(l.Day,
@@ -209,6 +222,21 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
             totals = await _queries.VariantSpendAsync(experiment.Id, Window(window), holdout.CampaignId, cancellationToken).ConfigureAwait(false);
         }
         return new DataRead<CampaignSpend>(new CampaignSpend(totals.Totals, totals.Rows), Cost(totals.Cost));
+    }
+
+    /// <summary>The experiment's per-unit aggregates for a window starting on <paramref name="window"/>'s first day.</summary>
+    public static AggregatesScope Scope(ExperimentDefinition experiment, DateRange window) =>
+        new(experiment.Id, window.Start, PrePeriod(experiment));
+
+    /// <summary>Brings the aggregates up to the window's last day, when the reads go through them.</summary>
+    private async Task<AggregatesRefresh?> RefreshAsync(ExperimentDefinition experiment, DateRange window, CancellationToken cancellationToken)
+    {
+        // A window that does not start on the experiment's first day (an override) reads the logs: folding it would
+        // replace the experiment's aggregates with ones the nightly runs cannot use.
+        if (aggregates is null || granularity != PostExposureGranularity.Day || experiment.Type != ExperimentType.Ab
+            || window.Start != experiment.ExperimentWindow.Start)
+            return null;
+        return await aggregates.RefreshAsync(Scope(experiment, window), window.End, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private static bool TryResolve(MetricDefinition metric, out ExperimentMetric? numerator, out ExperimentMetric? denominator, out string? error)
@@ -271,5 +299,6 @@ public sealed class ClickHouseExperimentDataSource(ClickHouseClient client, Fres
 
     private static PrePeriod PrePeriod(ExperimentDefinition experiment) => new(experiment.PrePeriod.Start, experiment.PrePeriod.End.AddDays(1));
 
-    private static ReadCost Cost(ClickHouseQueryStatistics statistics) => new(statistics.RowsRead, statistics.BytesRead);
+    private static ReadCost Cost(ClickHouseQueryStatistics? statistics) =>
+        statistics is null ? ReadCost.None : new(statistics.RowsRead, statistics.BytesRead);
 }

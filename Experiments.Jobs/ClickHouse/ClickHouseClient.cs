@@ -78,6 +78,30 @@ public sealed class ClickHouseClient : IDisposable
     }
 
     /// <summary>
+    /// Runs a statement that returns no rows (<c>INSERT … SELECT</c>) and returns what it read, from the server's
+    /// <c>system.query_log</c> (18.16 reports no statistics for a statement without a result). Never retried.
+    /// </summary>
+    public async Task<ClickHouseQueryStatistics> ExecuteCountedAsync(ClickHouseSql statement, CancellationToken cancellationToken = default)
+    {
+        string queryId = Guid.NewGuid().ToString("N");
+        var request = new Request(statement.Text, null, LogQuerySettings, Retry: false) { QueryId = queryId };
+        await using (var response = await OpenAsync(request, cancellationToken).ConfigureAwait(false))
+            await response.DrainAsync().ConfigureAwait(false);
+        await ExecuteAsync(ClickHouseSql.Format($"SYSTEM FLUSH LOGS"), null, useDatabase: false, cancellationToken).ConfigureAwait(false);
+        var logged = await QueryJsonAsync(ClickHouseSql.Format($"""
+            SELECT read_rows, read_bytes, query_duration_ms FROM system.query_log
+            WHERE query_id = {queryId} AND type = 2
+            """), cancellationToken).ConfigureAwait(false);
+        if (logged.Rows.Count == 0)
+            return new ClickHouseQueryStatistics(0, 0, TimeSpan.Zero);
+        var row = logged.Rows[0];
+        return new ClickHouseQueryStatistics(row.GetProperty("read_rows").GetClickHouseInt64(), row.GetProperty("read_bytes").GetClickHouseInt64(),
+            TimeSpan.FromMilliseconds(row.GetProperty("query_duration_ms").GetClickHouseInt64()));
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> LogQuerySettings = new Dictionary<string, string> { ["log_queries"] = "1" };
+
+    /// <summary>
     /// Streams the rows of a query in TabSeparated format, one array of fields per row, as they
     /// arrive; nothing is buffered beyond the next line. <c>\N</c> (NULL) becomes null.
     /// </summary>
@@ -235,7 +259,7 @@ public sealed class ClickHouseClient : IDisposable
 
     private async Task<OpenResponse> OpenOnceAsync(Request request, CancellationToken cancellationToken)
     {
-        string queryId = Guid.NewGuid().ToString("N");
+        string queryId = request.QueryId ?? Guid.NewGuid().ToString("N");
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Options.QueryTimeout);
         HttpResponseMessage? response = null;
@@ -383,6 +407,9 @@ public sealed class ClickHouseClient : IDisposable
     private sealed record Request(string Sql, HttpContent? Body, IReadOnlyDictionary<string, string>? Settings, bool Retry)
     {
         public bool UseDatabase { get; init; } = true;
+
+        /// <summary>The query id to send (a fresh one when null), for reading the query's log entry.</summary>
+        public string? QueryId { get; init; }
     }
 
     /// <summary>An answer being read: maps failures while reading and owns the timeout.</summary>

@@ -31,7 +31,12 @@ internal static class ClickHouseRegistration
         };
         services.AddSingleton(options);
         services.AddSingleton(_ => new ClickHouseClient(options));
-        services.AddSingleton<IExperimentDataSource>(sp => new ClickHouseExperimentDataSource(sp.GetRequiredService<ClickHouseClient>()));
+        services.AddSingleton(sp => new ExperimentAggregates(sp.GetRequiredService<ClickHouseClient>()));
+        services.AddSingleton<AggregatesRebuild>();
+        // The incremental refresh is on unless ClickHouse:IncrementalRefresh is false (then every analysis reads every day).
+        bool incremental = !string.Equals(section["IncrementalRefresh"], "false", StringComparison.OrdinalIgnoreCase);
+        services.AddSingleton<IExperimentDataSource>(sp => new ClickHouseExperimentDataSource(sp.GetRequiredService<ClickHouseClient>(),
+            aggregates: incremental ? sp.GetRequiredService<ExperimentAggregates>() : null));
         services.AddHostedService<ClickHouseSchemaMigration>();
         return true;
     }

@@ -40,6 +40,18 @@ public static class ExperimentSchema
     /// <summary>Per geo and day: the same sums.</summary>
     public static SqlIdentifier GeoDayRollup { get; } = new("geo_day_rollup");
 
+    /// <summary>
+    /// Per experiment, per unit: variant, first exposure, pre-period sums and post-exposure sums from the first
+    /// day through <c>through</c> — one snapshot per folded day and version (see <see cref="ExperimentAggregates"/>).
+    /// </summary>
+    public static SqlIdentifier UnitAggregates { get; } = new("experiment_unit_aggregates");
+
+    /// <summary>Per experiment, folded snapshot and variant: each metric's n, Σy and Σy² (the daily cumulative looks).</summary>
+    public static SqlIdentifier DailyLooks { get; } = new("experiment_daily_looks");
+
+    /// <summary>Per experiment and day: the source row counts folded in, and the version of that day's snapshot.</summary>
+    public static SqlIdentifier RefreshWatermarks { get; } = new("experiment_refresh_watermarks");
+
     /// <summary>The applied migration versions.</summary>
     public static SqlIdentifier SchemaMigrations { get; } = new("schema_migrations");
 
@@ -161,6 +173,73 @@ public static class ExperimentSchema
             ClickHouseSql.Format($"CREATE MATERIALIZED VIEW IF NOT EXISTS {GeoDayFromImpressions} TO {GeoDayRollup} AS {GeoDayFromImpressionsSelect}"),
             ClickHouseSql.Format($"CREATE MATERIALIZED VIEW IF NOT EXISTS {GeoDayFromConversions} TO {GeoDayRollup} AS {GeoDayFromConversionsSelect}"),
         ]),
+        new(3, "incremental refresh: per-unit aggregates per experiment, daily looks and the watermark", AggregateTables),
+    ];
+
+    /// <summary>
+    /// The tables of the incremental refresh. Rows are never updated: a day folded again gets a new version, and
+    /// readers take the version the watermark names, so nothing depends on a mutation finishing.
+    /// </summary>
+    internal static IReadOnlyList<ClickHouseSql> AggregateTables =>
+    [
+        ClickHouseSql.Format($"""
+            CREATE TABLE IF NOT EXISTS {UnitAggregates}
+            (
+                experiment_id String,
+                through Date,
+                version UInt64,
+                user_id UInt64,
+                variant String,
+                exposed_at DateTime('UTC'),
+                has_pre UInt8,
+                pre_impressions Float64,
+                pre_clicks Float64,
+                pre_cost Float64,
+                pre_conversions Float64,
+                pre_conversion_value Float64,
+                impressions Float64,
+                clicks Float64,
+                cost Float64,
+                conversions Float64,
+                conversion_value Float64
+            )
+            ENGINE = MergeTree
+            PARTITION BY toYYYYMM(through)
+            ORDER BY (experiment_id, through, version, user_id)
+            """),
+        ClickHouseSql.Format($"""
+            CREATE TABLE IF NOT EXISTS {DailyLooks}
+            (
+                experiment_id String,
+                through Date,
+                version UInt64,
+                variant String,
+                metric String,
+                n UInt64,
+                sum_y Float64,
+                sum_y2 Float64
+            )
+            ENGINE = MergeTree
+            ORDER BY (experiment_id, through, version, variant, metric)
+            """),
+        ClickHouseSql.Format($"""
+            CREATE TABLE IF NOT EXISTS {RefreshWatermarks}
+            (
+                experiment_id String,
+                date Date,
+                version UInt64,
+                snapshot_version UInt64,
+                first_day Date,
+                pre_start Date,
+                pre_end Date,
+                impressions UInt64,
+                conversions UInt64,
+                exposures UInt64,
+                folded_at DateTime('UTC')
+            )
+            ENGINE = MergeTree
+            ORDER BY (experiment_id, date, version)
+            """),
     ];
 
     // The rollups' SELECTs, shared by the materialized views and the backfill so the two cannot drift.

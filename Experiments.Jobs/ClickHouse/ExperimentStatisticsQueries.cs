@@ -79,16 +79,18 @@ public sealed class ExperimentStatisticsQueries(ClickHouseClient client)
             ? RatioFromRollupSql(experimentId, numerator, denominator, window)
             : RatioSql(experimentId, numerator, denominator, window);
         var result = await client.QueryJsonAsync(sql, cancellationToken).ConfigureAwait(false);
-        var variants = result.Rows.Select(r =>
-        {
-            string name = r.GetProperty("variant").GetString()!;
-            return new RatioVariant(name, new RatioStatistics(
-                r.GetProperty("n").GetClickHouseInt64(),
-                r.GetProperty("sum_a").GetClickHouseDouble(), r.GetProperty("sum_a2").GetClickHouseDouble(),
-                r.GetProperty("sum_b").GetClickHouseDouble(), r.GetProperty("sum_b2").GetClickHouseDouble(),
-                r.GetProperty("sum_ab").GetClickHouseDouble(), $"variants[{name}]"));
-        }).ToArray();
-        return new RatioStatisticsResult(variants, result.Statistics);
+        return new RatioStatisticsResult(result.Rows.Select(ReadRatioVariant).ToArray(), result.Statistics);
+    }
+
+    /// <summary>One row of variant, n, sum_a, sum_a2, sum_b, sum_b2, sum_ab.</summary>
+    internal static RatioVariant ReadRatioVariant(JsonElement r)
+    {
+        string name = r.GetProperty("variant").GetString()!;
+        return new RatioVariant(name, new RatioStatistics(
+            r.GetProperty("n").GetClickHouseInt64(),
+            r.GetProperty("sum_a").GetClickHouseDouble(), r.GetProperty("sum_a2").GetClickHouseDouble(),
+            r.GetProperty("sum_b").GetClickHouseDouble(), r.GetProperty("sum_b2").GetClickHouseDouble(),
+            r.GetProperty("sum_ab").GetClickHouseDouble(), $"variants[{name}]"));
     }
 
     /// <summary>

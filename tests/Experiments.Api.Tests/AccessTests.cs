@@ -45,6 +45,7 @@ public class AccessTests(ApiFactory factory) : IClassFixture<ApiFactory>
         [("GET", "/api/v1/decisions/{experimentId}")] = "reader",
         [("POST", "/api/v1/decisions/")] = "reader",
         [("POST", "/api/v1/experiments/{id}/analyses")] = "analyst",
+        [("POST", "/api/v1/experiments/{id}/aggregates/rebuild")] = "analyst",
         [("GET", "/api/v1/experiments/{id}/runs")] = "reader",
         [("GET", "/api/v1/runs/{runId}")] = "reader",
         [("GET", "/api/v1/experiments/{id}/results/")] = "reader",

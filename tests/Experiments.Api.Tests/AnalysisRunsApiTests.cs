@@ -15,6 +15,18 @@ public class AnalysisRunsApiTests(SchedulerApiFactory factory) : IClassFixture<S
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]
+    public async Task Rebuilding_aggregates_without_ClickHouse_is_a_409_that_says_so()
+    {
+        (await _client.Put("/api/v1/experiments/rebuild-checkout", TestExperiments.Json(TestExperiments.Checkout("rebuild-checkout"))))
+            .Expect(HttpStatusCode.Created);
+
+        var reply = (await _client.Post("/api/v1/experiments/rebuild-checkout/aggregates/rebuild")).AssertProblem(HttpStatusCode.Conflict, "id");
+
+        Assert.Contains("ClickHouse:Endpoint is not set", reply.Text);
+        (await _client.Post("/api/v1/experiments/rebuild-nothing/aggregates/rebuild")).AssertProblem(HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
     public async Task Register_list_get_trigger_and_poll_a_run_that_fails_for_want_of_a_data_source()
     {
         // Register → list → get.

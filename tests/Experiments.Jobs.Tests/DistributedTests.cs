@@ -24,27 +24,7 @@ public sealed class DistributedTests(ClickHouseServer server)
         var logs = new SyntheticLogs(users: 1500, seed: 7);
         await using var single = await server.CreateDatabaseAsync("single");
         await logs.InsertAsync(new ExperimentEventLog(single.Client), batches: 1);
-        await using var distributed = await server.CreateDatabaseAsync("dist", migrate: false);
-        await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"CREATE DATABASE {SqlIdentifier.Database(distributed.Name)}"), null, useDatabase: false, default);
-        await RequireClusterAsync(distributed);
-
-        // Each shard holds the full schema (tables, rollups, views) and the users whose id it owns.
-        for (int s = 0; s < Shards.Length; s++)
-        {
-            await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"DROP DATABASE IF EXISTS {Shards[s]}"), null, useDatabase: false, default);
-            using var shard = server.Client(Shards[s].Name);
-            await new ClickHouseMigrator(shard).ApplyAsync();
-            var log = new ExperimentEventLog(shard);
-            bool Owns(ulong user) => (int)(user % 2) == s;
-            await log.InsertImpressionsAsync(ClickHouseClientTests.Rows(logs.Impressions.Where(e => Owns(e.UserId))));
-            await log.InsertConversionsAsync(ClickHouseClientTests.Rows(logs.Conversions.Where(e => Owns(e.UserId))));
-            await log.InsertExposuresAsync(ClickHouseClientTests.Rows(logs.Exposures.Where(e => Owns(e.UnitId))));
-            await log.InsertGeoSpendAsync(ClickHouseClientTests.Rows(logs.Spend.Where((_, i) => i % 2 == s)));
-        }
-        var lowCardinality = new Dictionary<string, string> { ["allow_experimental_low_cardinality_type"] = "1" };
-        foreach (var table in Tables)
-            await distributed.Client.ExecuteAsync(ClickHouseSql.Format(
-                $"CREATE TABLE {table} AS {Shards[0]}.{table} ENGINE = Distributed(experiments_two_local_shards, '', {table})"), lowCardinality, useDatabase: true, default);
+        await using var distributed = await CreateTwoShardsAsync(server, logs, "dist");
 
         try
         {
@@ -106,9 +86,45 @@ public sealed class DistributedTests(ClickHouseServer server)
         }
         finally
         {
-            foreach (var shard in Shards)
-                await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"DROP DATABASE IF EXISTS {shard}"), null, useDatabase: false, default);
+            await DropShardsAsync(distributed);
         }
+    }
+
+    /// <summary>
+    /// A database of <c>Distributed</c> tables over the two shards, each shard holding the full schema (tables, rollups,
+    /// views) and the users whose id it owns. Drop the shards with <see cref="DropShardsAsync"/>.
+    /// </summary>
+    internal static async Task<TestDatabase> CreateTwoShardsAsync(ClickHouseServer server, SyntheticLogs logs, string prefix)
+    {
+        var distributed = await server.CreateDatabaseAsync(prefix, migrate: false);
+        await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"CREATE DATABASE {SqlIdentifier.Database(distributed.Name)}"), null, useDatabase: false, default);
+        await RequireClusterAsync(distributed);
+
+        // Each shard holds the full schema (tables, rollups, views) and the users whose id it owns.
+        for (int s = 0; s < Shards.Length; s++)
+        {
+            await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"DROP DATABASE IF EXISTS {Shards[s]}"), null, useDatabase: false, default);
+            using var shard = server.Client(Shards[s].Name);
+            await new ClickHouseMigrator(shard).ApplyAsync();
+            var log = new ExperimentEventLog(shard);
+            bool Owns(ulong user) => (int)(user % 2) == s;
+            await log.InsertImpressionsAsync(ClickHouseClientTests.Rows(logs.Impressions.Where(e => Owns(e.UserId))));
+            await log.InsertConversionsAsync(ClickHouseClientTests.Rows(logs.Conversions.Where(e => Owns(e.UserId))));
+            await log.InsertExposuresAsync(ClickHouseClientTests.Rows(logs.Exposures.Where(e => Owns(e.UnitId))));
+            await log.InsertGeoSpendAsync(ClickHouseClientTests.Rows(logs.Spend.Where((_, i) => i % 2 == s)));
+        }
+        var lowCardinality = new Dictionary<string, string> { ["allow_experimental_low_cardinality_type"] = "1" };
+        foreach (var table in Tables)
+            await distributed.Client.ExecuteAsync(ClickHouseSql.Format(
+                $"CREATE TABLE {table} AS {Shards[0]}.{table} ENGINE = Distributed(experiments_two_local_shards, '', {table})"), lowCardinality, useDatabase: true, default);
+
+        return distributed;
+    }
+
+    internal static async Task DropShardsAsync(TestDatabase distributed)
+    {
+        foreach (var shard in Shards)
+            await distributed.Client.ExecuteAsync(ClickHouseSql.Format($"DROP DATABASE IF EXISTS {shard}"), null, useDatabase: false, default);
     }
 
     private static async Task RequireClusterAsync(TestDatabase db)

@@ -104,6 +104,69 @@ public sealed class EndToEndAnalysisTests(ClickHouseServer server, ITestOutputHe
         AssertCovers(truth.GeoHoldout.CostPerIncrementalConversion, geoAnalysis["costPerIncremental"]!, "geo cost per incremental conversion");
     }
 
+    [Fact]
+    public async Task AnalysesOverTheIncrementalAggregatesPublishWhatTheFullQueriesPublish()
+    {
+        var scale = DemoScale.Demo with { Users = 4_000 };
+        var generator = new DemoDataGenerator(scale);
+        await using var db = await server.CreateDatabaseAsync("e2e_refresh");
+        await DemoLoader.LoadAsync(new ExperimentEventLog(db.Client), generator);
+        var experiment = DemoExperiments.For(scale, generator.Truth).Single(e => e.Id == generator.Truth.AbExperimentId);
+        var (store, full) = await ServiceAsync(new ClickHouseExperimentDataSource(db.Client));
+        var aggregates = new ExperimentAggregates(db.Client);
+        var incremental = new AnalysisService(store, new ClickHouseExperimentDataSource(db.Client, aggregates: aggregates), TimeProvider.System,
+            Options.Create(new AnalysisOptions()), NullLogger<AnalysisService>.Instance);
+        await store.SaveExperimentAsync(experiment);
+
+        async Task<(AnalysisOutcome Outcome, long RowsRead)> Run(AnalysisService service)
+        {
+            var run = await service.CreateRunAsync(experiment.Id, new AnalysisParameters("test"));
+            var outcome = await service.ExecuteAsync(run.Id);
+            Assert.Equal(AnalysisOutcomeKind.Succeeded, outcome.Kind);
+            return (outcome, (await store.GetRunAsync(run.Id))!.RowsRead);
+        }
+        var expected = await Run(full);
+        var folded = await Run(incremental);
+        var again = await Run(incremental);
+        var rebuilt = await new AggregatesRebuild(aggregates).RebuildAsync(experiment, DateTimeOffset.UtcNow);
+        var afterRebuild = await Run(incremental);
+        output.WriteLine($"rows read: full {expected.RowsRead:N0}; first incremental {folded.RowsRead:N0} (folds every day); next {again.RowsRead:N0}; "
+            + $"rebuild folded {rebuilt.DaysFolded} days reading {rebuilt.RowsRead:N0}; after it {afterRebuild.RowsRead:N0}");
+        foreach (var other in new[] { folded, again, afterRebuild })
+            foreach (var published in expected.Outcome.Published)
+                AssertSameNumbers(JsonNode.Parse(published.ResultJson)!["analysis"]!,
+                    JsonNode.Parse(other.Outcome.Published.Single(p => p.Metric == published.Metric).ResultJson)!["analysis"]!, published.Metric);
+        // The holdout's spend still reads raw impressions (exact to the second), so the whole run reads less, not nothing.
+        Assert.True(again.RowsRead < expected.RowsRead, $"with nothing new the analysis read {again.RowsRead:N0} rows, the full one {expected.RowsRead:N0}");
+    }
+
+    /// <summary>The same JSON shape with every number equal to 1e-9 relative (1e-12 absolute near zero).</summary>
+    private static void AssertSameNumbers(JsonNode? expected, JsonNode? actual, string path)
+    {
+        switch (expected)
+        {
+            case JsonObject o:
+                var other = Assert.IsType<JsonObject>(actual);
+                Assert.Equal(o.Select(p => p.Key).Order(), other.Select(p => p.Key).Order());
+                foreach (var (key, value) in o)
+                    AssertSameNumbers(value, other[key], $"{path}.{key}");
+                break;
+            case JsonArray a:
+                var items = Assert.IsType<JsonArray>(actual);
+                Assert.Equal(a.Count, items.Count);
+                for (int i = 0; i < a.Count; i++)
+                    AssertSameNumbers(a[i], items[i], $"{path}[{i}]");
+                break;
+            case JsonValue v when v.TryGetValue<double>(out var x):
+                double y = actual!.GetValue<double>();
+                Assert.True(Math.Abs(x - y) <= 1e-9 * Math.Max(Math.Abs(x), Math.Abs(y)) + 1e-12, $"{path}: expected {x:R}, got {y:R}");
+                break;
+            default:
+                Assert.Equal(expected?.ToJsonString(), actual?.ToJsonString());
+                break;
+        }
+    }
+
     private void AssertCovers(double truth, JsonNode interval, string what)
     {
         double lower = interval["lower"]!.GetValue<double>(), upper = interval["upper"]!.GetValue<double>();

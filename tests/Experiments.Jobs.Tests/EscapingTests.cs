@@ -130,6 +130,7 @@ public sealed class EscapingTests(ClickHouseServer server)
         await log.InsertConversionsAsync(ClickHouseClientTests.Rows(conversions));
         await log.InsertGeoSpendAsync(ClickHouseClientTests.Rows(spend));
         var queries = new ExperimentStatisticsQueries(db.Client);
+        var aggregates = new ExperimentAggregates(db.Client);
 
         for (int i = 0; i < k; i++)
         {
@@ -144,6 +145,14 @@ public sealed class EscapingTests(ClickHouseServer server)
             Assert.All(cuped.Variants, v => Assert.Equal(i + 1, v.SumY)); // one click each
             Assert.Equal(expectedVariants, ratio.Variants.Select(v => v.Name));
             Assert.All(ratio.Variants, v => Assert.Equal(2.0 * (i + 1), v.Statistics.SumNumerator));
+
+            // The incremental refresh keys its tables by the experiment id: the same units and sums.
+            var scope = new AggregatesScope(experiment, window.FirstDay, pre);
+            var refresh = await aggregates.RefreshAsync(scope, window.LastDay);
+            var folded = await aggregates.CupedStatisticsAsync(refresh, experiment, ExperimentMetric.Clicks, ExperimentMetric.Clicks, window.LastDay);
+            Assert.Equal(expectedVariants, folded.Variants.Select(v => v.Variant));
+            Assert.All(folded.Variants, v => Assert.Equal(i + 1, v.Count));
+            Assert.All(folded.Variants, v => Assert.Equal(i + 1, v.SumY));
             Assert.Equal(2L * (i + 1), await MigrationTests.ScalarAsync(db,
                 ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.Impressions} WHERE experiment_id = {experiment} AND geo = {experiment}")));
         }
@@ -164,14 +173,14 @@ public sealed class EscapingTests(ClickHouseServer server)
             storedGeos.Add(row.GetProperty("geo").GetString()!);
         Assert.Equal(Hostile.Order(StringComparer.Ordinal), storedGeos.Order(StringComparer.Ordinal));
         Assert.Equal(
-            ["conversions", "exposures", "geo_day_rollup", "geo_day_rollup_conversions_mv", "geo_day_rollup_impressions_mv", "geo_spend",
+            ["conversions", "experiment_daily_looks", "experiment_refresh_watermarks", "experiment_unit_aggregates", "exposures", "geo_day_rollup", "geo_day_rollup_conversions_mv", "geo_day_rollup_impressions_mv", "geo_spend",
              "impressions", "schema_migrations", "user_day_rollup", "user_day_rollup_conversions_mv", "user_day_rollup_impressions_mv"],
             await MigrationTests.TablesAsync(db));
         Assert.Equal(exposures.Count, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.Exposures}")));
         Assert.Equal(impressions.Count, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.Impressions}")));
         Assert.Equal(conversions.Count, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.Conversions}")));
         Assert.Equal(spend.Count, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.GeoSpend}")));
-        Assert.Equal(2L, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.SchemaMigrations}")));
+        Assert.Equal(3L, await MigrationTests.ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.SchemaMigrations}")));
     }
 
     private static async Task<T> FirstAsync<T>(IAsyncEnumerable<T> rows)

@@ -14,13 +14,13 @@ public sealed class MigrationTests(ClickHouseServer server)
         var first = await migrator.ApplyAsync();
         var second = await migrator.ApplyAsync();
 
-        Assert.Equal([1, 2], first);
+        Assert.Equal([1, 2, 3], first);
         Assert.Empty(second);
-        Assert.Equal([1, 2], (await migrator.AppliedVersionsAsync()).Order());
-        Assert.Equal(2L, await ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.SchemaMigrations}")));
+        Assert.Equal([1, 2, 3], (await migrator.AppliedVersionsAsync()).Order());
+        Assert.Equal(3L, await ScalarAsync(db, ClickHouseSql.Format($"SELECT count() FROM {ExperimentSchema.SchemaMigrations}")));
         var tables = await TablesAsync(db);
         Assert.Equal(
-            ["conversions", "exposures", "geo_day_rollup", "geo_day_rollup_conversions_mv", "geo_day_rollup_impressions_mv", "geo_spend",
+            ["conversions", "experiment_daily_looks", "experiment_refresh_watermarks", "experiment_unit_aggregates", "exposures", "geo_day_rollup", "geo_day_rollup_conversions_mv", "geo_day_rollup_impressions_mv", "geo_spend",
              "impressions", "schema_migrations", "user_day_rollup", "user_day_rollup_conversions_mv", "user_day_rollup_impressions_mv"],
             tables);
     }
@@ -36,7 +36,7 @@ public sealed class MigrationTests(ClickHouseServer server)
         var rest = await migrator.ApplyAsync();
 
         Assert.Equal([1], onlyFirst);
-        Assert.Equal([2], rest);
+        Assert.Equal([2, 3], rest);
         Assert.Contains("user_day_rollup", await TablesAsync(db));
     }
 
