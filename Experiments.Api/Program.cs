@@ -24,6 +24,10 @@ builder.Services.AddHttpContextAccessor();
 // API keys with roles, the per-key rate limit, the request size limit, the first admin key.
 builder.Services.AddApiAccess(builder.Configuration);
 builder.Services.AddOperations();
+builder.Services.AddOptions<Experiments.Api.Statistics.WorkLimits>().Bind(builder.Configuration.GetSection(Experiments.Api.Statistics.WorkLimits.Section))
+    .Validate(limits => limits.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(limits)).All(_ => false),
+        "Limits:MaxPanelRows, MaxSyntheticControlFits and MaxGeoPowerSimulations must be positive.")
+    .ValidateOnStart();
 // The results store, the analysis service and the queue. By default this process also runs a Hangfire
 // server (one process does everything); with Jobs:RunServer=false it only enqueues, and workers
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.

@@ -19,6 +19,12 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         var problem = exception switch
         {
             StatisticsInputException input => Invalid(input.Field, input.Message),
+            Statistics.WorkLimitException limit => new ValidationProblemDetails(new Dictionary<string, string[]> { [limit.Field] = [limit.Message] })
+            {
+                Status = StatusCodes.Status422UnprocessableEntity,
+                Title = "Over a work limit",
+                Detail = limit.Message,
+            },
             ExperimentDefinitionException definition => Invalid(definition.Field, definition.Message),
             BadHttpRequestException { InnerException: JsonException json } => Invalid(JsonField(json), JsonMessage(json)),
             BadHttpRequestException bad => new ProblemDetails

@@ -8,9 +8,19 @@ namespace Experiments.Api.Statistics;
 
 public static partial class StatisticsApi
 {
-    internal static Results<Ok<SyntheticControlResponse>, ValidationProblem> AnalyzeSyntheticControl(SyntheticControlRequest request, ILoggerFactory loggers)
+    internal static Results<Ok<SyntheticControlResponse>, ValidationProblem> AnalyzeSyntheticControl(SyntheticControlRequest request, ILoggerFactory loggers,
+        Microsoft.Extensions.Options.IOptions<WorkLimits> limits)
     {
         var clock = Stopwatch.StartNew();
+        limits.Value.CheckRows(request.Rows?.Count ?? 0);
+        if (request.Placebos != false)
+        {
+            int units = request.Rows?.Where(r => r?.Unit is not null).Select(r => r!.Unit).Distinct().Count() ?? 0;
+            if (units + 1 > limits.Value.MaxSyntheticControlFits)
+                throw new WorkLimitException("placebos",
+                    $"In-space placebos over {units:N0} markets need {units + 1:N0} fits, over the limit of {limits.Value.MaxSyntheticControlFits:N0} (Limits:MaxSyntheticControlFits); "
+                    + "send \"placebos\": false, or fewer donor markets.");
+        }
         var (treated, start) = SyntheticControlRequestMapper.Treatment(request);
         var panel = SyntheticControlRequestMapper.Panel(request);
         var predictors = SyntheticControlRequestMapper.Predictors(request, panel, start);
@@ -111,10 +121,18 @@ public static partial class StatisticsApi
             EngineInfo.Version);
     }
 
-    internal static Results<Ok<GeoPowerResponse>, ValidationProblem> PlanGeoExperiment(GeoPowerRequest request, ILoggerFactory loggers)
+    internal static Results<Ok<GeoPowerResponse>, ValidationProblem> PlanGeoExperiment(GeoPowerRequest request, ILoggerFactory loggers,
+        Microsoft.Extensions.Options.IOptions<WorkLimits> limits)
     {
         var clock = Stopwatch.StartNew();
+        limits.Value.CheckRows(request.Rows?.Count ?? 0);
         var specification = request.ToSpecification();
+        long simulations = (long)(specification.CandidateSets?.Count ?? specification.TreatedCounts?.Count ?? 0)
+            * specification.Durations.Count * specification.Windows * specification.EffectSizes.Count;
+        if (simulations > limits.Value.MaxGeoPowerSimulations)
+            throw new WorkLimitException(specification.CandidateSets is not null ? "candidateSets" : "treatedCounts",
+                $"{simulations:N0} simulated tests (candidate sets × durations × windows × effect sizes) exceed the limit of {limits.Value.MaxGeoPowerSimulations:N0} "
+                + "per request (Limits:MaxGeoPowerSimulations); ask for fewer of any of them.");
         var panel = SyntheticControlRequestMapper.Panel(request.Rows, lastPeriod: null);
         var result = GeoPower.Analyze(panel, specification);
         int top = request.Top ?? 20;

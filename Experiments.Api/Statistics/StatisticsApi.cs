@@ -97,9 +97,11 @@ public static partial class StatisticsApi
         return (result, covariateNames);
     }
 
-    internal static Results<Ok<TbrResponse>, ValidationProblem> AnalyzeTbr(TbrRequest request, ILoggerFactory loggers)
+    internal static Results<Ok<TbrResponse>, ValidationProblem> AnalyzeTbr(TbrRequest request, ILoggerFactory loggers,
+        Microsoft.Extensions.Options.IOptions<WorkLimits> limits)
     {
         var clock = Stopwatch.StartNew();
+        limits.Value.CheckRows(request.Rows?.Count ?? 0);
         var response = TbrRequestMapper.Analyze(request);
         LogTbr(loggers.CreateLogger("Experiments.Api.Statistics"), request.Rows?.Count ?? 0, response.PrePeriods, response.Series.Count,
             response.EngineVersion, clock.Elapsed.TotalMilliseconds);
