@@ -163,6 +163,12 @@ public static class SyntheticControlInference
             var pre = MeanSquare(gaps, preMask);
             var post = MeanSquare(gaps, postMask);
             var name = i == 0 ? string.Join(" + ", main.Treated) : donors[i - 1];
+            // A synthetic copy that matches the pre-period exactly has no pre-period error to scale by: its
+            // RMSPE ratio is undefined (infinite), and no ranking of ratios can be read from it.
+            if (!double.IsFinite(Math.Sqrt(post) / Math.Sqrt(pre)))
+                throw new StatisticsInputException("placebos",
+                    $"The synthetic copy of '{name}' fits the pre-period exactly (pre-period RMSPE 0), so its post/pre RMSPE ratio is undefined and the in-space "
+                    + "placebo test cannot rank it. Such a fit means the market is an exact combination of others; check the data, or turn placebos off.");
             units[i] = new PlaceboUnit(name, i == 0, Math.Sqrt(pre), Math.Sqrt(post), Math.Sqrt(post) / Math.Sqrt(pre), fits[i].Effect.Estimate, false, gaps);
         }
 

@@ -62,3 +62,22 @@ public class WorkLimitsTests(WorkLimitsTests.SmallLimitsFactory factory) : IClas
         Assert.Contains("80 simulated tests", reply.Text);
     }
 }
+
+/// <summary>A panel whose pre-period every synthetic copy matches exactly is a 400 naming placebos, never a 500 or a non-finite number.</summary>
+public class ExactPreFitTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task An_exact_pre_period_fit_is_a_400_naming_placebos()
+    {
+        using var client = factory.CreateClient();
+        var rows = new JsonArray(Enumerable.Range(0, 6).SelectMany(u => Enumerable.Range(1, 20).Select(p => (JsonNode)new JsonObject
+        {
+            ["unit"] = $"m{u}", ["period"] = p, ["outcome"] = 100.0 + u + (p % 7),
+        })).ToArray());
+        var body = new JsonObject { ["rows"] = rows, ["treatedUnits"] = new JsonArray("m0"), ["treatmentStart"] = 15 };
+
+        var reply = (await client.Post("/api/v1/stats/synthetic-control", body.ToJsonString())).AssertProblem(HttpStatusCode.BadRequest, "placebos");
+
+        Assert.Contains("fits the pre-period exactly", reply.Text);
+    }
+}

@@ -160,4 +160,21 @@ public class InferenceTests
         Assert.Equal(effects.Min(), result.MinimumEffect);
         Assert.Equal(effects.Max(), result.MaximumEffect);
     }
+
+    [Fact]
+    public void AnExactPrePeriodFitIsRefusedByNameInsteadOfAnInfiniteRatio()
+    {
+        // Every market follows the same weekly pattern around its own level: once each is centred on its
+        // pre-period mean, any synthetic copy matches the pre-period exactly and the RMSPE ratio is 0/0 or x/0.
+        var rows = new List<PanelRow>();
+        for (int u = 0; u < 5; u++)
+            for (int t = 1; t <= 20; t++)
+                rows.Add(new PanelRow($"m{u}", t, 100.0 + u + (t % 7) + (u == 0 && t >= 15 ? 5 : 0)));
+        var spec = new SyntheticControlSpecification { TreatedUnits = ["m0"], TreatmentStart = 15, OutcomeCentering = OutcomeCentering.UnitPreTreatmentMean };
+
+        var e = Assert.Throws<Experiments.Engine.StatisticsInputException>(() => SyntheticControlInference.InSpacePlacebo(Panel.FromRows(rows), spec));
+
+        Assert.Equal("placebos", e.Field);
+        Assert.Contains("fits the pre-period exactly", e.Message);
+    }
 }
