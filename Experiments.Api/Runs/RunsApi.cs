@@ -47,6 +47,8 @@ public static class RunsApi
             return malformed;
         if (await store.GetExperimentAsync(id, cancellationToken) is not { } experiment)
             return ExperimentIds.Unknown(id);
+        if (experiment.Status == ExperimentStatus.Archived)
+            return ApiProblems.Conflict("status", $"Experiment '{id}' is archived: it is kept for the record and is not analysed again.");
 
         DateRange? window = null;
         if (request?.Window is { } requested)

@@ -51,6 +51,8 @@ public class ExperimentLifecycleApiTests(ApiFactory factory) : IClassFixture<Api
         Assert.Equal("archived", (await _client.Post($"/api/v1/experiments/{id}/archive")).Expect(HttpStatusCode.OK)["status"]!.GetValue<string>());
         var archived = (await _client.Post($"/api/v1/experiments/{id}/archive")).AssertProblem(HttpStatusCode.Conflict, "status");
         Assert.Contains("is archived", archived.Body!["detail"]!.GetValue<string>());
+        var analysis = (await _client.Post($"/api/v1/experiments/{id}/analyses", "{}")).AssertProblem(HttpStatusCode.Conflict, "status");
+        Assert.Contains("not analysed again", analysis.Text);
 
         var read = (await _client.Get($"/api/v1/experiments/{id}")).Expect(HttpStatusCode.OK);
         Assert.Equal("archived", read["status"]!.GetValue<string>());
