@@ -9,7 +9,7 @@ namespace Experiments.Api.Statistics;
 public static partial class StatisticsApi
 {
     internal static Results<Ok<SyntheticControlResponse>, ValidationProblem> AnalyzeSyntheticControl(SyntheticControlRequest request, ILoggerFactory loggers,
-        Microsoft.Extensions.Options.IOptions<WorkLimits> limits)
+        Microsoft.Extensions.Options.IOptions<WorkLimits> limits, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         limits.Value.CheckRows(request.Rows?.Count ?? 0);
@@ -45,7 +45,7 @@ public static partial class StatisticsApi
             OutcomeCentering = fixedEffects ? OutcomeCentering.UnitPreTreatmentMean : OutcomeCentering.None,
         };
         InSpacePlaceboResult? placebo = request.Placebos ?? true
-            ? SyntheticControlInference.InSpacePlacebo(panel, specification)
+            ? SyntheticControlInference.InSpacePlacebo(panel, specification, new InSpacePlaceboOptions { CancellationToken = cancellationToken })
             : null;
 
         SyntheticControlResponse response = predictors.Count == 0
@@ -122,7 +122,7 @@ public static partial class StatisticsApi
     }
 
     internal static Results<Ok<GeoPowerResponse>, ValidationProblem> PlanGeoExperiment(GeoPowerRequest request, ILoggerFactory loggers,
-        Microsoft.Extensions.Options.IOptions<WorkLimits> limits)
+        Microsoft.Extensions.Options.IOptions<WorkLimits> limits, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         limits.Value.CheckRows(request.Rows?.Count ?? 0);
@@ -134,7 +134,8 @@ public static partial class StatisticsApi
                 $"{simulations:N0} simulated tests (candidate sets × durations × windows × effect sizes) exceed the limit of {limits.Value.MaxGeoPowerSimulations:N0} "
                 + "per request (Limits:MaxGeoPowerSimulations); ask for fewer of any of them.");
         var panel = SyntheticControlRequestMapper.Panel(request.Rows, lastPeriod: null);
-        var result = GeoPower.Analyze(panel, specification);
+        // The simulations stop when the caller goes away (the token is the request's).
+        var result = GeoPower.Analyze(panel, specification with { CancellationToken = cancellationToken });
         int top = request.Top ?? 20;
         LogGeoPower(loggers.CreateLogger("Experiments.Api.Statistics"), panel.Units.Count, panel.Periods.Count, result.CandidateSetCount,
             result.SimulationCount, result.FalsePositiveRate, EngineInfo.Version, clock.Elapsed.TotalMilliseconds);

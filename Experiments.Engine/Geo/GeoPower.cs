@@ -82,6 +82,9 @@ public sealed record GeoPowerSpecification
 
     /// <summary>Maximum number of simulations run at once; -1 uses every core. The result does not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Stops the simulations between two of them (a caller that went away); the analysis then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; init; }
 }
 
 /// <summary>One simulated test window: the duration and the first and last treated period.</summary>
@@ -242,7 +245,7 @@ public static class GeoPower
         cuts.Add(earliestStart);
         var history = new GeoPowerHistory(panel, spec.FixedEffects, cuts);
         var simulator = new GeoPowerSimulator(history, spec.FixedEffects, spec.Model, spec.Permutations, spec.Alpha, spec.Permutation);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = spec.MaxDegreeOfParallelism };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = spec.MaxDegreeOfParallelism, CancellationToken = spec.CancellationToken };
         GeoPowerWorkspace NewWorkspace() => new(periods);
 
         if (spec.Model == GeoModel.Augmented)

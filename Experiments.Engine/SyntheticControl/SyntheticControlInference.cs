@@ -42,6 +42,9 @@ public sealed record InSpacePlaceboOptions
 
     /// <summary>Maximum number of fits run at once; -1 uses every core. The result does not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Stops the placebo fits between two of them (a caller that went away); the test then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; init; }
 }
 
 /// <summary>One unit of the in-space placebo test: the treated unit, or a donor treated as if it had been treated.</summary>
@@ -138,7 +141,7 @@ public static class SyntheticControlInference
 
         var donors = main.Donors;
         var fits = new SyntheticControlFit[donors.Length + 1];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = options.CancellationToken };
         Parallel.For(0, donors.Length + 1, parallel, i =>
         {
             if (i == 0)

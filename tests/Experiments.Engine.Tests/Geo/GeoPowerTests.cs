@@ -260,4 +260,13 @@ public class GeoPowerTests(ITestOutputHelper output)
         Assert.Equal(flags.OrderByDescending(f => f), flags);
         Assert.All(result.Designs.Where(d => d.WithinBudget == true), d => Assert.True(d.Investment <= 60000));
     }
+
+    [Fact]
+    public void A_cancelled_caller_stops_the_simulations()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => GeoPower.Analyze(PreTest, WalkthroughGrid with { Windows = 30, CancellationToken = cancelled.Token }));
+    }
 }

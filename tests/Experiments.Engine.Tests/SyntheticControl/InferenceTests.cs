@@ -177,4 +177,14 @@ public class InferenceTests
         Assert.Equal("placebos", e.Field);
         Assert.Contains("fits the pre-period exactly", e.Message);
     }
+
+    [Fact]
+    public void A_cancelled_caller_stops_the_placebo_fits()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => SyntheticControlInference.InSpacePlacebo(ReferenceData.California,
+            ReferenceData.CaliforniaSpecification(), new InSpacePlaceboOptions { CancellationToken = cancelled.Token }));
+    }
 }
