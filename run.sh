@@ -98,5 +98,6 @@ echo
 echo
 echo "Service on $base — OpenAPI at $base/openapi/v1.json, experiments at $base/api/v1/experiments, jobs at $base/jobs."
 echo "Every call needs a key: the admin key is in $PWD/.data/admin-key (send 'Authorization: Bearer <key>'; create others with POST /api/v1/keys)."
+echo "Dashboards: open $base/dashboards in a browser and sign in with a key (reader role or above), e.g. the admin key above."
 echo "Ctrl-C stops it."
 wait "$service"

@@ -52,6 +52,12 @@ if ! scripts/notebook-deps.sh 2>"$results/notebook-deps.log"; then
   echo "The notebook's packages could not be installed; see $results/notebook-deps.log"
 fi
 
+# The dashboards' browser test drives Debian's chromium through Playwright; install it when missing.
+if ! scripts/browser-deps.sh 2>"$results/browser-deps.log"; then
+  echo "chromium could not be installed; see $results/browser-deps.log"
+fi
+export EXPERIMENTS_SCREENSHOTS="$PWD/$results/screenshots"
+
 # One project at a time, each writing its own TRX report (named after the project).
 test_rc=0
 for project in tests/*/*.Tests.csproj; do

@@ -1,5 +1,6 @@
 using Experiments.Api.Access;
 using Experiments.Api.Charts;
+using Experiments.Api.Dashboards;
 using Experiments.Api.Decisions;
 using Experiments.Api.Experiments;
 using Experiments.Api.Operations;
@@ -33,6 +34,8 @@ builder.Services.AddOptions<Experiments.Api.Statistics.WorkLimits>().Bind(builde
 // (dotnet run --project Experiments.Jobs) sharing the job storage execute the runs.
 builder.Services.AddExperimentsJobs(builder.Configuration, runServer: builder.Configuration.GetValue("Jobs:RunServer", true));
 builder.Services.AddDecisions();
+// The executive dashboards under /dashboards (Razor components, static server rendering).
+builder.Services.AddDashboards();
 
 var app = builder.Build();
 
@@ -42,6 +45,8 @@ AuditTrail.BufferBodies(app);
 app.UseRouting();
 app.UseHttpMetrics(); // requests and latency per endpoint, for /metrics
 app.UseApiAccess();
+// The dashboards' forms (sign-in, sign-out) carry an antiforgery token; a post without one is refused.
+app.UseAntiforgery();
 
 // The OpenAPI document and its interactive reference are open to all: they describe the contract (including the
 // key schemes) and hold no data, and a browser must be able to load them before it has a way to send a key.
@@ -57,6 +62,7 @@ app.MapCharts();
 app.MapAccess();
 app.MapDecisions();
 app.MapJobsDashboard();
+app.MapDashboards();
 
 if (!await HostStart.TryStartAsync(app, "service"))
     return 3;

@@ -17,6 +17,12 @@ internal sealed class AccessProblems : IAuthorizationMiddlewareResultHandler
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.Challenged && context.Request.Path.StartsWithSegments("/dashboards"))
+        {
+            // A page, not an API: send the browser to the sign-in page (API endpoints keep answering 401 problems).
+            context.Response.Redirect(global::Experiments.Dashboards.DashboardCookie.SignInPath);
+            return;
+        }
         if (authorizeResult.Challenged)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -9,7 +9,8 @@ namespace Experiments.Api.Access;
 
 /// <summary>
 /// Authenticates a request by its API key, sent as <c>Authorization: Bearer &lt;key&gt;</c> or
-/// <c>X-Api-Key: &lt;key&gt;</c>. The key is hashed and looked up among the unrevoked keys; a hit is
+/// <c>X-Api-Key: &lt;key&gt;</c>, or (from a browser signed in on the dashboards) in the HttpOnly,
+/// SameSite=Strict cookie <c>experiments_key</c>. The key is hashed and looked up among the unrevoked keys; a hit is
 /// cached for <see cref="ApiKeyAuthenticationOptions.CacheDuration"/> (a revocation through this
 /// process takes effect at once, through another within that time). The principal carries the key's
 /// name, id and every role up to its own (an admin is also an analyst and a reader).
@@ -40,6 +41,11 @@ public sealed class ApiKeyAuthenticationHandler(
         else if (Request.Headers[HeaderName].FirstOrDefault() is { } header)
         {
             key = header.Trim();
+        }
+        else if (Request.Cookies[global::Experiments.Dashboards.DashboardCookie.Name] is { Length: > 0 } cookie)
+        {
+            // A browser signed in on /dashboards/sign-in: the same key, the same roles (the pages, the API, /jobs).
+            key = cookie;
         }
         if (key is null)
             return AuthenticateResult.NoResult();

@@ -47,9 +47,9 @@ public class ApiFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A client that sends <paramref name="key"/> as its bearer key, or no key at all.</summary>
-    public HttpClient ClientWith(string? key)
+    public HttpClient ClientWith(string? key, bool followRedirects = true)
     {
-        var client = CreateClient();
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = followRedirects });
         client.DefaultRequestHeaders.Authorization = key is null ? null : new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return client;
     }
