@@ -9,6 +9,11 @@ namespace Experiments.Api.Tests;
 /// data double: sign in, see the portfolio, no console errors, no sideways scrolling at 1280 px or 390 px.
 /// Screenshots go to EXPERIMENTS_SCREENSHOTS (test.sh: .test-results/screenshots) or next to the tests.
 /// </summary>
+/// <summary>The browser test runs alone, after the parallel tests: Chromium and the service on two busy cores otherwise miss their timeouts.</summary>
+[CollectionDefinition("Browser", DisableParallelization = true)]
+public sealed class BrowserCollection;
+
+[Collection("Browser")]
 public class DashboardBrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
@@ -44,6 +49,8 @@ public class DashboardBrowserTests
         {
             await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
             var page = await context.NewPageAsync();
+            page.SetDefaultTimeout(90_000); // generous: a loaded CI machine, not a slow page
+            page.SetDefaultNavigationTimeout(90_000);
             var errors = new List<string>();
             page.Console += (_, message) =>
             {
