@@ -3,16 +3,16 @@ using Microsoft.Playwright;
 
 namespace Experiments.Api.Tests;
 
+/// <summary>The browser test runs alone, after the parallel tests: Chromium and the service on two busy cores otherwise miss their timeouts.</summary>
+[CollectionDefinition("Browser", DisableParallelization = true)]
+public sealed class BrowserCollection;
+
 /// <summary>
 /// The dashboards in headless Chromium (Debian's <c>chromium</c>, installed by test.sh through
 /// scripts/browser-deps.sh) driven by Playwright, against the service on a real socket with the in-memory
 /// data double: sign in, see the portfolio, no console errors, no sideways scrolling at 1280 px or 390 px.
 /// Screenshots go to EXPERIMENTS_SCREENSHOTS (test.sh: .test-results/screenshots) or next to the tests.
 /// </summary>
-/// <summary>The browser test runs alone, after the parallel tests: Chromium and the service on two busy cores otherwise miss their timeouts.</summary>
-[CollectionDefinition("Browser", DisableParallelization = true)]
-public sealed class BrowserCollection;
-
 [Collection("Browser")]
 public class DashboardBrowserTests
 {
