@@ -101,7 +101,7 @@ public sealed class Scenarios(string? postgresServer, Action<string> progress)
     public async Task<LatencyFigure> LatencyAcrossProcessesAsync(StoreProvider provider, int runs, TimeSpan gap, int warmUp)
     {
         await using var database = await BenchDatabase.CreateAsync(provider, postgresServer);
-        await using var worker = WorkerProcess.Start(database, ("Jobs:ServerName", "benchmark-worker"));
+        await using var worker = WorkerProcesses.Start(database, ("Jobs:ServerName", "benchmark-worker"));
         Check(await worker.Started.WaitAsync(Patience), "The worker process did not start:\n" + worker.Output);
         using var api = WorkerHosts.Build(database, new TimingDataSource(new InMemoryDataSource()), runServer: false);
         await api.StartAsync();
@@ -177,7 +177,7 @@ public sealed class Scenarios(string? postgresServer, Action<string> progress)
         const string experiment = "recovery";
         await store.SaveExperimentAsync(Experiment(experiment));
 
-        await using var doomed = WorkerProcess.Start(database, ("TestWorker:HangInQuery", "true"), ("Jobs:ServerName", $"doomed-worker-{name}"));
+        await using var doomed = WorkerProcesses.Start(database, ("TestWorker:HangInQuery", "true"), ("Jobs:ServerName", $"doomed-worker-{name}"));
         Check(await doomed.Started.WaitAsync(Patience), "The worker process did not start:\n" + doomed.Output);
         var run = await WorkerHosts.EnqueueAsync(api, experiment);
         await WorkerHosts.WaitForAsync(() => store.GetRunAsync(run.Id), r => r is { Status: RunStatus.Running, Stage: RunStage.Query },

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using Experiments.Jobs.Store.Tests.Infrastructure;
 using Experiments.Jobs.Analysis;
 using Experiments.Jobs.Results;
 using Experiments.Jobs.Scheduling;
@@ -96,34 +96,12 @@ public static class WorkerHosts
 }
 
 /// <summary>
-/// A real worker process: tests/Experiments.Jobs.TestWorker (the worker host over the in-memory data
-/// source), configured on its command line with the scenario's settings, its working folder the
-/// scenario's. The recovery figure kills it with SIGKILL.
+/// The test worker (tests/Experiments.Jobs.TestWorker: the worker host over the in-memory data
+/// source) as a process, configured with the scenario's settings, its working folder the scenario's.
+/// The recovery figure kills it with SIGKILL.
 /// </summary>
-public sealed class WorkerProcess : IAsyncDisposable
+public static class WorkerProcesses
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource<bool> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private WorkerProcess(Process process)
-    {
-        _process = process;
-    }
-
-    /// <summary>Everything it printed, both streams.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-                return _output.ToString();
-        }
-    }
-
-    /// <summary>True once it printed "started" (its Hangfire server runs); false when it exited first.</summary>
-    public Task<bool> Started => _started.Task;
-
     /// <summary>Starts a worker over <paramref name="database"/> with <paramref name="settings"/> on top of the production defaults.</summary>
     public static WorkerProcess Start(BenchDatabase database, params (string Key, string Value)[] settings)
     {
@@ -131,54 +109,6 @@ public sealed class WorkerProcess : IAsyncDisposable
         values["Logging:LogLevel:Default"] = "Warning";
         foreach (var (key, value) in settings)
             values[key] = value;
-        string worker = Path.Combine(AppContext.BaseDirectory, "Experiments.Jobs.TestWorker.dll");
-        if (!File.Exists(worker))
-            throw new InvalidOperationException($"{worker} is missing; build the benchmark project (it references the test worker).");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = database.Folder,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(worker);
-        foreach (var (key, value) in values)
-            start.ArgumentList.Add($"--{key}={value}");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var worker_ = new WorkerProcess(process);
-        process.OutputDataReceived += (_, e) => worker_.Received(e.Data);
-        process.ErrorDataReceived += (_, e) => worker_.Received(e.Data);
-        process.Exited += (_, _) => worker_._started.TrySetResult(false);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return worker_;
-    }
-
-    /// <summary>SIGKILL, by process id: no shutdown code runs, nothing is handed back.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-            await KillAsync();
-        _process.Dispose();
-    }
-
-    private void Received(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_output)
-            _output.AppendLine(line);
-        if (line == "started")
-            _started.TrySetResult(true);
+        return WorkerProcess.Start(values, database.Folder);
     }
 }

@@ -140,7 +140,7 @@ public class SchedulerTests
         await store.SaveExperimentAsync(TestExperiments.Recent("checkout"));
 
         // Worker A, a real process, takes the run; its query never returns. Then SIGKILL.
-        await using var workerA = WorkerProcess.Start(database, ("TestWorker:HangInQuery", "true"));
+        await using var workerA = WorkerHost.StartProcess(database, ("TestWorker:HangInQuery", "true"));
         Assert.True(await workerA.Started.WaitAsync(Patience), workerA.Output);
         var run = await Enqueue(enqueuer, "checkout");
         var inQuery = await WorkerHost.WaitFor(() => store.GetRunAsync(run.Id), r => r!.Stage == RunStage.Query, Patience);
@@ -304,7 +304,7 @@ public class SchedulerTests
 
         using var second = WorkerHost.Build(database, new InMemoryDataSource());
         var inProcess = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync());
-        await using var other = WorkerProcess.Start(database);
+        await using var other = WorkerHost.StartProcess(database);
         Assert.False(await other.Started.WaitAsync(Patience));
         int exit = await other.ExitCodeAsync(Patience);
 
@@ -318,7 +318,7 @@ public class SchedulerTests
 
         // Once the first stops, the file is free again.
         await first.StopAsync();
-        await using var third = WorkerProcess.Start(database);
+        await using var third = WorkerHost.StartProcess(database);
         Assert.True(await third.Started.WaitAsync(Patience), third.Output);
     }
 

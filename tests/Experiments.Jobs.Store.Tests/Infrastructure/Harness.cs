@@ -90,6 +90,15 @@ public static class WorkerHost
         return builder.Build();
     }
 
+    /// <summary>A real worker process (tests/Experiments.Jobs.TestWorker) with the test settings of <paramref name="database"/> and <paramref name="settings"/> on top.</summary>
+    public static WorkerProcess StartProcess(TestDatabase database, params (string Key, string Value)[] settings)
+    {
+        var values = Settings(database);
+        foreach (var (key, value) in settings)
+            values[key] = value;
+        return WorkerProcess.Start(values);
+    }
+
     /// <summary>Polls until <paramref name="done"/> holds or the time is up.</summary>
     public static async Task<T> WaitFor<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
     {

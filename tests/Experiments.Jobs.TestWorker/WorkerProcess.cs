@@ -4,8 +4,8 @@ using System.Text;
 namespace Experiments.Jobs.Store.Tests.Infrastructure;
 
 /// <summary>
-/// A real worker process (tests/Experiments.Jobs.TestWorker: the worker host over the in-memory data
-/// source) on a test database, to be killed with SIGKILL or refused at start-up.
+/// This program run as a real process, for the job tests and the jobs benchmark: configured on its
+/// command line, killed with SIGKILL, or refused at start-up (its output says why).
 /// </summary>
 public sealed class WorkerProcess : IAsyncDisposable
 {
@@ -28,32 +28,32 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a worker with the test settings of <paramref name="database"/> and <paramref name="settings"/> on top.</summary>
-    public static WorkerProcess Start(TestDatabase database, params (string Key, string Value)[] settings)
+    /// <summary>True once it printed "started" (its Hangfire server runs); false when it exited first.</summary>
+    public Task<bool> Started => _started.Task;
+
+    /// <summary>Starts the worker with <paramref name="settings"/> as <c>--key=value</c> arguments, in <paramref name="workingDirectory"/> when given.</summary>
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, string? workingDirectory = null)
     {
-        var values = WorkerHost.Settings(database);
-        foreach (var (key, value) in settings)
-            values[key] = value;
-        string worker = Path.Combine(AppContext.BaseDirectory, "Experiments.Jobs.TestWorker.dll");
+        // This type lives in the worker's own assembly, so its location is the program to run.
+        string worker = typeof(WorkerProcess).Assembly.Location;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null)
+            start.WorkingDirectory = workingDirectory;
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(worker);
-        foreach (var (key, value) in values)
+        foreach (var (key, value) in settings)
             start.ArgumentList.Add($"--{key}={value}");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var worker_ = new WorkerProcess(process);
-        process.OutputDataReceived += (_, e) => worker_.Received(e.Data);
-        process.ErrorDataReceived += (_, e) => worker_.Received(e.Data);
-        process.Exited += (_, _) => worker_._started.TrySetResult(false);
+        var started = new WorkerProcess(process);
+        process.OutputDataReceived += (_, e) => started.Received(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Received(e.Data);
+        process.Exited += (_, _) => started._started.TrySetResult(false);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return worker_;
+        return started;
     }
-
-    /// <summary>True once it printed "started"; false when it exited first.</summary>
-    public Task<bool> Started => _started.Task;
 
     /// <summary>Its exit code, waiting for it to end.</summary>
     public async Task<int> ExitCodeAsync(TimeSpan timeout)
@@ -69,6 +69,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
